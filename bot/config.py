@@ -1,0 +1,169 @@
+"""Settings, read from the environment and `.env` (pydantic-settings).
+
+Every knob has a default that works on a laptop and a one-line description; `.env.example`
+lists them all and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the bot can be told. Environment variable names are the field names in
+    upper case (FEED_URLS for `feed_urls`)."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        validate_default=True,
+    )
+
+    # The feed
+    feed_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated ws:// or wss:// feed URLs; empty runs the built-in simulator.",
+    )
+    feed_stale_after_seconds: float = Field(
+        60.0, gt=0, description="A feed with no message for this long is marked stale."
+    )
+    feed_reconnect_max_seconds: float = Field(
+        30.0, gt=0, description="Cap on the wait between reconnect attempts (backoff with jitter)."
+    )
+    feed_ping_interval_seconds: float = Field(
+        20.0, gt=0, description="Keepalive ping period; a missed pong for as long drops the link."
+    )
+    simulator_mode: Literal["random", "realistic"] = Field(
+        "realistic",
+        description="World of the built-in simulator used when FEED_URLS is empty.",
+    )
+
+    # Storage
+    database_path: Path = Field(
+        Path("data/inventory.db"), description="SQLite database file (created with its folder)."
+    )
+    event_retention_days: float = Field(
+        30.0, gt=0, description="Sale events older than this are deleted from the event log."
+    )
+    writer_queue_size: int = Field(
+        10_000, ge=1, description="Events waiting for the writer; when full, the feed waits."
+    )
+    writer_batch_size: int = Field(
+        1_000, ge=1, description="Most events committed in one SQLite transaction."
+    )
+    dead_letter_limit: int = Field(
+        1_000, ge=1, description="Bad frames kept in the dead-letter table (oldest dropped)."
+    )
+
+    # Slack
+    slack_bot_token: SecretStr | None = Field(
+        None, description="Bot token (xoxb-...); unset, alerts are written to the console."
+    )
+    slack_app_token: SecretStr | None = Field(
+        None, description="App-level token (xapp-...) with connections:write, for Socket Mode."
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None, description="Signing secret that verifies Slack's requests in HTTP mode."
+    )
+    slack_api_url: str = Field(
+        "https://slack.com/api/", description="Base URL of the Slack Web API."
+    )
+    slack_mode: Literal["socket", "http"] = Field(
+        "socket", description="How Slack reaches the bot: socket (Socket Mode) or http."
+    )
+
+    # HTTP server and logs
+    http_host: str = Field("127.0.0.1", description="Address the HTTP server listens on.")
+    http_port: int = Field(3000, ge=0, le=65535, description="Port of the HTTP server.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="DEBUG, INFO, WARNING or ERROR."
+    )
+
+    @field_validator("feed_urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("feed_urls")
+    @classmethod
+    def _check_urls(cls, urls: list[str]) -> list[str]:
+        for url in urls:
+            parts = urlsplit(url)
+            if parts.scheme not in ("ws", "wss") or not parts.hostname:
+                raise ValueError(f"{url!r} is not a ws:// or wss:// URL")
+        return urls
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _check_api_url(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{url!r} is not an http:// or https:// URL")
+        return url if url.endswith("/") else url + "/"
+
+    @field_validator("log_level", "slack_mode", "simulator_mode", mode="before")
+    @classmethod
+    def _case_insensitive(cls, value: object, info) -> object:
+        if not isinstance(value, str):
+            return value
+        return value.upper() if info.field_name == "log_level" else value.lower()
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _check_bot_token(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and not token.get_secret_value().startswith("xoxb-"):
+            raise ValueError("must be a bot token starting with xoxb-")
+        return token
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _check_app_token(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and not token.get_secret_value().startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp-")
+        return token
+
+
+_SECRETS = {"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"}
+
+
+class SettingsError(Exception):
+    """Bad settings, described in plain lines that name each variable."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+def describe(error: ValidationError) -> list[str]:
+    """One plain line per bad variable: its environment name and what is wrong."""
+    lines = []
+    for item in error.errors(include_url=False):
+        name = str(item["loc"][0]).upper() if item["loc"] else "settings"
+        message = item["msg"].removeprefix("Value error, ")
+        value = item.get("input")
+        shown = ""
+        if (
+            isinstance(value, str | int | float)
+            and name not in _SECRETS
+            and str(value) not in message
+        ):
+            shown = f" (got {value!r})"
+        lines.append(f"{name}: {message}{shown}")
+    return lines
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment and `.env`; raise SettingsError on a bad value."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise SettingsError(describe(error)) from None

@@ -1,0 +1,132 @@
+"""Settings: defaults, parsing, and one plain line per bad value."""
+
+import itertools
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings, SettingsError, load_settings
+
+BOT = str(Path(sys.executable).parent / "inventory-bot")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_defaults_run_on_the_simulator_with_a_local_database():
+    settings = load_settings()
+
+    assert settings.feed_urls == []
+    assert settings.database_path == Path("data/inventory.db")
+    assert settings.slack_bot_token is None
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.slack_mode == "socket"
+
+
+def test_feed_urls_are_comma_separated(monkeypatch):
+    monkeypatch.setenv("FEED_URLS", " ws://a:8080/ , wss://b.example/feed,")
+
+    assert load_settings().feed_urls == ["ws://a:8080/", "wss://b.example/feed"]
+
+
+def test_settings_are_read_from_a_dot_env_file(tmp_path):
+    (tmp_path / ".env").write_text("LOG_LEVEL=debug\nSLACK_MODE=HTTP\nHTTP_PORT=8099\n")
+
+    settings = load_settings()
+
+    assert (settings.log_level, settings.slack_mode, settings.http_port) == ("DEBUG", "http", 8099)
+
+
+def test_the_environment_wins_over_the_dot_env_file(tmp_path, monkeypatch):
+    (tmp_path / ".env").write_text("HTTP_PORT=8099\n")
+    monkeypatch.setenv("HTTP_PORT", "9000")
+
+    assert load_settings().http_port == 9000
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        (
+            "FEED_URLS",
+            "http://feed:8080/",
+            "FEED_URLS: 'http://feed:8080/' is not a ws:// or wss://",
+        ),
+        ("FEED_URLS", "ws://", "FEED_URLS: 'ws://' is not a ws:// or wss:// URL"),
+        ("HTTP_PORT", "70000", "HTTP_PORT: Input should be less than or equal to 65535"),
+        ("HTTP_PORT", "web", "HTTP_PORT: Input should be a valid integer"),
+        ("SLACK_MODE", "webhook", "SLACK_MODE: Input should be 'socket' or 'http'"),
+        ("LOG_LEVEL", "loud", "LOG_LEVEL: Input should be 'DEBUG', 'INFO', 'WARNING' or 'ERROR'"),
+        ("EVENT_RETENTION_DAYS", "0", "EVENT_RETENTION_DAYS: Input should be greater than 0"),
+        ("FEED_STALE_AFTER_SECONDS", "-5", "FEED_STALE_AFTER_SECONDS: Input should be greater"),
+        ("SLACK_API_URL", "slack.com", "SLACK_API_URL: 'slack.com' is not an http:// or https://"),
+        ("SLACK_BOT_TOKEN", "xoxp-123", "SLACK_BOT_TOKEN: must be a bot token starting with xoxb-"),
+        ("SLACK_APP_TOKEN", "xoxb-123", "SLACK_APP_TOKEN: must be an app-level token starting"),
+        ("WRITER_QUEUE_SIZE", "0", "WRITER_QUEUE_SIZE: Input should be greater than or equal to 1"),
+    ],
+)
+def test_a_bad_value_is_named_in_one_plain_line(monkeypatch, name, value, says):
+    monkeypatch.setenv(name, value)
+
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+
+    assert len(caught.value.lines) == 1
+    assert caught.value.lines[0].startswith(says)
+
+
+def test_secrets_are_never_echoed_back(monkeypatch):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxp-very-secret")
+
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+
+    assert "very-secret" not in str(caught.value)
+
+
+def test_tokens_are_masked_when_settings_are_printed(monkeypatch):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-very-secret")
+
+    settings = load_settings()
+
+    assert "very-secret" not in repr(settings)
+    assert "very-secret" not in settings.model_dump_json()
+    assert settings.slack_bot_token.get_secret_value() == "xoxb-very-secret"
+
+
+def test_the_command_stops_with_one_line_and_no_traceback(tmp_path):
+    result = subprocess.run(
+        [BOT, "run"], env={"FEED_URLS": "http://x", "PATH": "/usr/bin"},
+        capture_output=True, text=True, timeout=30, cwd=tmp_path, check=False,
+    )  # fmt: skip
+
+    assert result.returncode == 2
+    assert result.stderr == (
+        "inventory-bot: bad setting FEED_URLS: 'http://x' is not a ws:// or wss:// URL\n"
+    )
+
+
+def test_an_unusable_database_path_stops_with_one_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = subprocess.run(
+        [BOT, "run"], env={"DATABASE_PATH": str(blocker / "inventory.db"), "PATH": "/usr/bin"},
+        capture_output=True, text=True, timeout=30, cwd=tmp_path, check=False,
+    )  # fmt: skip
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert f"cannot open DATABASE_PATH={blocker / 'inventory.db'}" in result.stderr
+
+
+def test_env_example_lists_every_setting_with_a_comment():
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    listed = {}
+    for above, line in itertools.pairwise(lines):
+        match = re.match(r"^([A-Z_]+)=", line)
+        if match:
+            listed[match.group(1)] = above
+
+    assert set(listed) == {name.upper() for name in Settings.model_fields}
+    assert all(comment.startswith("# ") for comment in listed.values())
