@@ -1,0 +1,161 @@
+"""Feed frames: validation of one WebSocket frame into a sale event, or a described bad frame.
+
+A frame is `{"store": "ALDO Centre Eaton", "model": "ADERI", "inventory": 10}`: that store just
+sold a pair of that model and has 10 left. Anything else is a BadFrame with a reason from a small
+fixed set (used as a metric label) and a detail a person can act on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+# Real frames are about 70 bytes. Anything this large is a broken or hostile sender; refusing it
+# before parsing keeps one frame from costing megabytes of work.
+MAX_FRAME_BYTES = 64 * 1024
+MAX_NAME_CHARS = 200
+# No store holds a million pairs of one model; a bigger number is a broken sender.
+MAX_INVENTORY = 1_000_000
+SAMPLE_CHARS = 200
+
+# Visible text: no control characters and at least one non-space character.
+_NAME_PATTERN = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS, pattern=_NAME_PATTERN)]
+
+
+class Reason(StrEnum):
+    """Why a frame was refused."""
+
+    BINARY_FRAME = "binary_frame"
+    FRAME_TOO_LARGE = "frame_too_large"
+    NOT_UTF8 = "not_utf8"
+    NOT_JSON = "not_json"
+    NOT_AN_OBJECT = "not_an_object"
+    MISSING_FIELD = "missing_field"
+    EMPTY_FIELD = "empty_field"
+    WRONG_TYPE = "wrong_type"
+    OUT_OF_RANGE = "out_of_range"
+    BAD_TEXT = "bad_text"
+
+
+class _Frame(BaseModel):
+    # Strict: "10", 10.5, 10.0 and true are not inventories. Unknown keys are ignored so a feed
+    # may add fields without breaking the bot.
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+    store: Name
+    model: Name
+    inventory: Annotated[int, Field(ge=0, le=MAX_INVENTORY)]
+
+
+@dataclass(frozen=True, slots=True)
+class SaleEvent:
+    """One sale: `store` sold a pair of `model` and has `inventory` pairs left.
+
+    `at` is when the bot received it (epoch seconds); `feed` is the URL it came from.
+    """
+
+    store: str
+    model: str
+    inventory: int
+    at: float
+    feed: str
+
+
+@dataclass(frozen=True, slots=True)
+class BadFrame:
+    """A refused frame: why, in words, and the start of what was sent."""
+
+    reason: Reason
+    detail: str
+    sample: str
+    size: int
+    at: float
+    feed: str
+
+
+def parse_frame(data: bytes, *, binary: bool, at: float, feed: str) -> SaleEvent | BadFrame:
+    """Validate one frame's payload; never raises."""
+    if binary:
+        return _bad(Reason.BINARY_FRAME, "binary frame; the feed sends JSON text", data, at, feed)
+    if len(data) > MAX_FRAME_BYTES:
+        detail = f"frame of {len(data):,} bytes is over the {MAX_FRAME_BYTES:,}-byte limit"
+        return _bad(Reason.FRAME_TOO_LARGE, detail, data, at, feed)
+    try:
+        frame = _Frame.model_validate_json(data)
+    except ValidationError as error:
+        reason, detail = _explain(error, data)
+        return _bad(reason, detail, data, at, feed)
+    return SaleEvent(frame.store, frame.model, frame.inventory, at, feed)
+
+
+def too_large(size_limit: int, *, at: float, feed: str) -> BadFrame:
+    """A frame so large the WebSocket layer refused it and closed the connection."""
+    detail = f"frame over {size_limit:,} bytes; the connection was closed and reopened"
+    return BadFrame(Reason.FRAME_TOO_LARGE, detail, "", size_limit, at, feed)
+
+
+_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F]}
+
+
+def sample_of(data: bytes) -> str:
+    """The start of a payload, printable whatever it holds (any script is kept as it is)."""
+    return data[:SAMPLE_CHARS].decode("utf-8", "backslashreplace").translate(_CONTROLS)
+
+
+def _bad(reason: Reason, detail: str, data: bytes, at: float, feed: str) -> BadFrame:
+    return BadFrame(reason, detail, sample_of(data), len(data), at, feed)
+
+
+def _explain(error: ValidationError, data: bytes) -> tuple[Reason, str]:
+    problems = error.errors(include_url=False)
+    first = problems[0]
+    kind, field = first["type"], ".".join(str(part) for part in first["loc"])
+    value = first.get("input")
+    if kind == "json_invalid":
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return Reason.NOT_UTF8, f"text frame is not valid UTF-8 at byte {exc.start}"
+        return Reason.NOT_JSON, first["msg"]
+    if kind == "model_type":
+        return Reason.NOT_AN_OBJECT, f"expected a JSON object, got {_json_kind(value)}"
+    more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+    if kind == "missing":
+        return Reason.MISSING_FIELD, f"missing field '{field}'{more}"
+    if kind == "string_too_short":
+        return Reason.EMPTY_FIELD, f"'{field}' is empty{more}"
+    if kind == "string_pattern_mismatch":
+        if isinstance(value, str) and not value.strip():
+            return Reason.EMPTY_FIELD, f"'{field}' is blank{more}"
+        return Reason.BAD_TEXT, f"'{field}' contains control characters{more}"
+    if kind == "string_too_long":
+        return Reason.BAD_TEXT, f"'{field}' is over {MAX_NAME_CHARS} characters{more}"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        shown = str(value) if len(str(value)) <= 30 else f"a {len(str(value))}-digit number"
+        return (
+            Reason.OUT_OF_RANGE,
+            f"'{field}' must be from 0 to {MAX_INVENTORY:,}, got {shown}{more}",
+        )
+    wanted = "a whole number" if field == "inventory" else "a string"
+    return Reason.WRONG_TYPE, f"'{field}' must be {wanted}, got {_json_kind(value)}{more}"
+
+
+def _json_kind(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"{str(value).lower()} (a boolean)"
+    if isinstance(value, str):
+        shown = value if len(value) <= 20 else value[:20] + "..."
+        return f"{shown!r} (a string)"
+    if isinstance(value, int | float):
+        return f"{value} (a number)"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
