@@ -1,0 +1,70 @@
+"""Opening the SQLite database: pragmas, migrations, and the WAL checkpointer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import aiosqlite
+
+from bot.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+log = logging.getLogger(__name__)
+
+
+class SchemaTooNew(Exception):
+    """The database was written by a newer version of the bot."""
+
+
+async def connect(path: Path, *, readonly: bool = False) -> aiosqlite.Connection:
+    """Open a connection with the pragmas every connection needs.
+
+    Writers use autocommit mode and open their transactions explicitly, so a batch is exactly
+    one transaction. Readers open the file read-only, so a bug in a read path cannot write.
+    """
+    if readonly:
+        db = await aiosqlite.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(path, isolation_level=None)
+    await db.execute("PRAGMA busy_timeout = 5000")
+    if not readonly:
+        # WAL: readers never block the writer. NORMAL: a commit survives a crash of the process
+        # (kill -9); only a power cut can lose the last commits. Checkpoints run off the commit
+        # path (see checkpoint_forever), which keeps commit latency flat.
+        await db.execute("PRAGMA journal_mode = WAL")
+        await db.execute("PRAGMA synchronous = NORMAL")
+        await db.execute("PRAGMA wal_autocheckpoint = 0")
+        await db.execute("PRAGMA journal_size_limit = 67108864")
+    return db
+
+
+async def migrate(db: aiosqlite.Connection) -> int:
+    """Bring the schema to SCHEMA_VERSION; return the version found before."""
+    async with db.execute("PRAGMA user_version") as cursor:
+        (found,) = await cursor.fetchone()
+    if found > SCHEMA_VERSION:
+        raise SchemaTooNew(
+            f"database schema version {found} is newer than this bot's {SCHEMA_VERSION}; "
+            "upgrade the bot"
+        )
+    for version in range(found + 1, SCHEMA_VERSION + 1):
+        log.info("migrating database", extra={"to_version": version})
+        await db.executescript(
+            f"BEGIN IMMEDIATE; {MIGRATIONS[version - 1]}; PRAGMA user_version = {version}; COMMIT;"
+        )
+    return found
+
+
+async def checkpoint_forever(path: Path, *, every: float = 1.0) -> None:
+    """Copy the WAL back into the database from a connection of its own, so the writer's
+    commits never pay for it. PASSIVE never waits on readers or the writer."""
+    db = await aiosqlite.connect(path, isolation_level=None)
+    try:
+        await db.execute("PRAGMA busy_timeout = 5000")
+        while True:
+            await asyncio.sleep(every)
+            await db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    finally:
+        await db.close()

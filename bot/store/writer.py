@@ -1,0 +1,314 @@
+"""The single writer: drains a bounded queue in batches, one SQLite transaction per batch.
+
+Feed clients `submit` events and bad frames; when the queue is full they wait, so memory stays
+bounded and nothing is dropped. Names are mapped to ids in memory and new ones join the maps
+only once their transaction has committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import aiosqlite
+
+from bot.core.events import BadFrame, SaleEvent
+
+log = logging.getLogger(__name__)
+
+RETENTION_EVERY = 60.0  # seconds between sweeps of the event log
+RETENTION_CHUNK = 20_000  # rows deleted per transaction, to keep each sweep short
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """The time passing, from the runtime's ticker: lets timed work run when the feed is quiet."""
+
+    at: float
+
+
+_STOP = object()
+
+Item = SaleEvent | BadFrame | Tick
+CommitHook = Callable[[Sequence[SaleEvent], float], None]
+
+
+@dataclass(slots=True)
+class WriterStats:
+    """What the writer has committed since it started."""
+
+    events: int = 0
+    bad_frames: int = 0
+    batches: int = 0
+    last_batch_size: int = 0
+    last_commit_at: float = 0.0
+
+
+_UPSERT_LEVEL = """
+    INSERT INTO levels (store_id, model_id, inventory, last_sale_at, sale_count, first_seen_at)
+    VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (store_id, model_id) DO UPDATE SET
+        inventory = excluded.inventory,
+        last_sale_at = excluded.last_sale_at,
+        sale_count = levels.sale_count + excluded.sale_count
+"""
+_INSERT_EVENT = (
+    "INSERT INTO events (at, feed_id, store_id, model_id, inventory) VALUES (?, ?, ?, ?, ?)"
+)
+_INSERT_DEAD = (
+    "INSERT INTO dead_letters (at, feed_id, reason, detail, sample, size) VALUES (?, ?, ?, ?, ?, ?)"
+)
+_COUNT_BAD = """
+    INSERT INTO bad_frame_counts (feed_id, reason, count, last_at) VALUES (?, ?, ?, ?)
+    ON CONFLICT (feed_id, reason) DO UPDATE SET
+        count = bad_frame_counts.count + excluded.count, last_at = excluded.last_at
+"""
+
+
+class _Names:
+    """Name -> id for one table, extended only after the rows are committed."""
+
+    def __init__(self, table: str, column: str, rows: Sequence[tuple[int, str]]) -> None:
+        self.insert_sql = f"INSERT INTO {table} (id, {column}, first_seen_at) VALUES (?, ?, ?)"
+        self.ids = {name: id_ for id_, name in rows}
+        self.next_id = max(self.ids.values(), default=0) + 1
+        self.staged: dict[str, tuple[int, float]] = {}
+
+    def id_for(self, name: str, at: float) -> int:
+        found = self.ids.get(name)
+        if found is None:
+            staged = self.staged.get(name)
+            if staged is None:
+                staged = self.staged[name] = (self.next_id + len(self.staged), at)
+            found = staged[0]
+        return found
+
+    def new_rows(self) -> list[tuple[int, str, float]]:
+        return [(id_, name, at) for name, (id_, at) in self.staged.items()]
+
+    def commit(self) -> None:
+        self.ids.update((name, id_) for name, (id_, _) in self.staged.items())
+        self.next_id += len(self.staged)
+        self.staged.clear()
+
+
+@dataclass(slots=True)
+class _Batch:
+    """The rows one transaction writes, prepared once so a retry writes the same thing."""
+
+    events: list[SaleEvent]
+    bad: list[BadFrame]
+    new_names: list[tuple[str, list[tuple[int, str, float]]]]
+    event_rows: list[tuple[float, int, int, int, int]]
+    level_rows: list[list]
+    dead_rows: list[tuple]
+    bad_counts: list[list]
+
+
+class Writer:
+    """Owns the only write connection. Start it, submit items, stop it to flush."""
+
+    def __init__(
+        self,
+        db: aiosqlite.Connection,
+        *,
+        queue_size: int,
+        batch_size: int,
+        dead_letter_limit: int,
+        retention_days: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._db = db
+        self._batch_size = batch_size
+        self._dead_letter_limit = dead_letter_limit
+        self._retention_seconds = retention_days * 86_400
+        self._clock = clock
+        self._next_sweep = 0.0
+        self.queue: asyncio.Queue[Item | object] = asyncio.Queue(queue_size)
+        self.stats = WriterStats()
+        self.commit_hooks: list[CommitHook] = []
+        self._changed = asyncio.Condition()
+        self._task: asyncio.Task[None] | None = None
+        self._feeds = self._stores = self._models = _Names("feeds", "url", [])
+
+    async def start(self) -> None:
+        """Load the name maps and start draining the queue."""
+        self._feeds = _Names("feeds", "url", await self._rows("SELECT id, url FROM feeds"))
+        self._stores = _Names("stores", "name", await self._rows("SELECT id, name FROM stores"))
+        self._models = _Names("models", "name", await self._rows("SELECT id, name FROM models"))
+        self._task = asyncio.create_task(self._run(), name="writer")
+
+    async def submit(self, item: Item) -> None:
+        """Queue one item, waiting while the queue is full.
+
+        Once called, the item is written even if the caller is cancelled while it waits: the
+        put is shielded, so a shutdown never loses a frame the feed client already read.
+        """
+        if self.queue.full():
+            await asyncio.shield(self.queue.put(item))
+        else:
+            self.queue.put_nowait(item)
+
+    async def stop(self) -> None:
+        """Write everything submitted so far, then stop. Call after the producers stopped."""
+        if self._task is None:
+            return
+        if not self._task.done():
+            await self.queue.put(_STOP)
+        await self._task
+
+    @property
+    def task(self) -> asyncio.Task[None] | None:
+        """The draining task, for a supervisor to watch; it only ends on stop or failure."""
+        return self._task
+
+    async def wait_for(self, predicate: Callable[[WriterStats], bool]) -> None:
+        """Wait until `predicate(stats)` holds after some commit (wrap in a timeout)."""
+        async with self._changed:
+            await self._changed.wait_for(lambda: predicate(self.stats))
+
+    async def _rows(self, sql: str) -> list[tuple[int, str]]:
+        async with self._db.execute(sql) as cursor:
+            return [tuple(row) for row in await cursor.fetchall()]
+
+    async def _run(self) -> None:
+        queue = self.queue
+        while True:
+            batch = [await queue.get()]
+            while len(batch) < self._batch_size and not queue.empty():
+                batch.append(queue.get_nowait())
+            stopping = batch[-1] is _STOP
+            items = [item for item in batch if item is not _STOP]
+            if any(not isinstance(item, Tick) for item in items):
+                await self._write(items)
+            await self._sweep_if_due()
+            if stopping:
+                return
+
+    async def _write(self, items: Sequence[object]) -> None:
+        batch = self._prepare(items)
+        delay = 1.0
+        while True:
+            try:
+                await self._persist(batch)
+                break
+            except sqlite3.OperationalError as error:
+                # Disk full, I/O error, a lock held too long by another program: the batch is
+                # kept and retried; meanwhile the queue fills and the feed waits.
+                log.error(
+                    "database write failed; retrying",
+                    extra={"error": str(error), "retry_in_s": delay, "batch": len(items)},
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+        for names in (self._feeds, self._stores, self._models):
+            names.commit()
+
+        now = self._clock()
+        stats = self.stats
+        stats.events += len(batch.events)
+        stats.bad_frames += len(batch.bad)
+        stats.batches += 1
+        stats.last_batch_size = len(items)
+        stats.last_commit_at = now
+        for hook in self.commit_hooks:
+            hook(batch.events, now)
+        async with self._changed:
+            self._changed.notify_all()
+
+    def _prepare(self, items: Sequence[object]) -> _Batch:
+        feeds, stores, models = self._feeds, self._stores, self._models
+        events: list[SaleEvent] = []
+        bad: list[BadFrame] = []
+        event_rows: list[tuple[float, int, int, int, int]] = []
+        levels: dict[tuple[int, int], list] = {}
+        for item in items:
+            if type(item) is SaleEvent:
+                at = item.at
+                key = (stores.id_for(item.store, at), models.id_for(item.model, at))
+                event_rows.append((at, feeds.id_for(item.feed, at), *key, item.inventory))
+                level = levels.get(key)
+                if level is None:
+                    levels[key] = [*key, item.inventory, at, 1, at]
+                else:
+                    level[2], level[3] = item.inventory, at
+                    level[4] += 1
+                events.append(item)
+            elif type(item) is BadFrame:
+                bad.append(item)
+
+        dead_rows = []
+        counts: dict[tuple[int, str], list] = {}
+        for b in bad:
+            key = (feeds.id_for(b.feed, b.at), b.reason.value)
+            dead_rows.append((b.at, key[0], key[1], b.detail, b.sample, b.size))
+            entry = counts.setdefault(key, [*key, 0, b.at])
+            entry[2] += 1
+            entry[3] = b.at
+        new_names = [
+            (names.insert_sql, names.new_rows())
+            for names in (feeds, stores, models)
+            if names.staged
+        ]
+        return _Batch(
+            events=events,
+            bad=bad,
+            new_names=new_names,
+            event_rows=event_rows,
+            level_rows=list(levels.values()),
+            dead_rows=dead_rows[-self._dead_letter_limit :],
+            bad_counts=list(counts.values()),
+        )
+
+    async def _persist(self, batch: _Batch) -> None:
+        db = self._db
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            for sql, rows in batch.new_names:
+                await db.executemany(sql, rows)
+            if batch.event_rows:
+                await db.executemany(_INSERT_EVENT, batch.event_rows)
+                await db.executemany(_UPSERT_LEVEL, batch.level_rows)
+            if batch.dead_rows:
+                await db.executemany(_INSERT_DEAD, batch.dead_rows)
+                await db.execute(
+                    "DELETE FROM dead_letters WHERE id <= (SELECT max(id) FROM dead_letters) - ?",
+                    (self._dead_letter_limit,),
+                )
+                await db.executemany(_COUNT_BAD, batch.bad_counts)
+            await db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                await db.execute("ROLLBACK")
+            raise
+
+    async def _sweep_if_due(self) -> None:
+        now = self._clock()
+        if now < self._next_sweep:
+            return
+        self._next_sweep = now + RETENTION_EVERY
+        cutoff = now - self._retention_seconds
+        db = self._db
+        try:
+            await db.execute("BEGIN IMMEDIATE")
+            cursor = await db.execute(
+                "DELETE FROM events WHERE id IN "
+                "(SELECT id FROM events WHERE at < ? ORDER BY at LIMIT ?)",
+                (cutoff, RETENTION_CHUNK),
+            )
+            deleted = cursor.rowcount
+            await db.execute("COMMIT")
+        except sqlite3.OperationalError as error:
+            if db.in_transaction:
+                await db.execute("ROLLBACK")
+            log.warning("event retention sweep failed", extra={"error": str(error)})
+            return
+        if deleted:
+            log.info("deleted old events", extra={"events": deleted})
+        if deleted == RETENTION_CHUNK:
+            # More are waiting: come back soon rather than in a minute.
+            self._next_sweep = now + 1.0

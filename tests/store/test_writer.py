@@ -1,0 +1,200 @@
+"""The single writer: batches, levels, the event log, dead letters, retention, backpressure."""
+
+import asyncio
+import logging
+
+import pytest
+
+from bot.core.events import BadFrame, Reason, SaleEvent
+from bot.store import db as database
+from bot.store import queries
+from bot.store.writer import Tick, Writer
+
+FEED = "ws://feed/"
+
+
+def sale(store: str, model: str, inventory: int, at: float = 1000.0) -> SaleEvent:
+    return SaleEvent(store, model, inventory, at, FEED)
+
+
+def bad(n: int, at: float = 1000.0) -> BadFrame:
+    return BadFrame(Reason.NOT_JSON, "not JSON", f"junk {n}", 6, at, FEED)
+
+
+@pytest.fixture
+async def db(tmp_path):
+    conn = await database.connect(tmp_path / "inventory.db")
+    await database.migrate(conn)
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+async def make_writer(db):
+    writers = []
+
+    async def make(**options) -> Writer:
+        values = {
+            "queue_size": 100,
+            "batch_size": 10,
+            "dead_letter_limit": 1000,
+            "retention_days": 30,
+            "clock": lambda: 1000.0,
+        }
+        values.update(options)
+        writer = Writer(db, **values)
+        writers.append(writer)
+        return writer
+
+    yield make
+    for writer in writers:
+        if writer.task is not None and not writer.task.done():
+            await writer.stop()
+
+
+async def test_levels_hold_the_last_sale_and_count_every_sale(db, make_writer):
+    writer = await make_writer()
+    await writer.start()
+    for item in [
+        sale("A", "X", 9, 1.0),
+        sale("A", "X", 8, 2.0),
+        sale("B", "X", 40, 3.0),
+        sale("A", "X", 30, 4.0),
+        sale("A", "Y", 0, 5.0),
+    ]:
+        await writer.submit(item)
+    await writer.stop()
+
+    levels = {(lv.store, lv.model): lv for lv in await queries.levels(db)}
+    assert {k: (lv.inventory, lv.sale_count, lv.last_sale_at) for k, lv in levels.items()} == {
+        ("A", "X"): (30, 3, 4.0),
+        ("B", "X"): (40, 1, 3.0),
+        ("A", "Y"): (0, 1, 5.0),
+    }
+    assert [(e.store, e.model, e.inventory) for e in await queries.events(db)] == [
+        ("A", "X", 9),
+        ("A", "X", 8),
+        ("B", "X", 40),
+        ("A", "X", 30),
+        ("A", "Y", 0),
+    ]
+
+
+async def test_a_batch_is_one_transaction_and_names_survive_a_restart(db, make_writer):
+    first = await make_writer(batch_size=1000, queue_size=1000)
+    for i in range(250):
+        first.queue.put_nowait(sale(f"S{i % 7}", f"M{i % 11}", i))
+    await first.start()
+    await first.stop()
+    assert (first.stats.batches, first.stats.events) == (1, 250)
+
+    second = await make_writer()
+    await second.start()
+    await second.submit(sale("S3", "M4", 1))
+    await second.submit(sale("New store", "M4", 2))
+    await second.stop()
+
+    assert await queries.event_count(db) == 252
+    async with db.execute("SELECT count(*) FROM stores") as cur:
+        assert (await cur.fetchone())[0] == 8
+
+
+async def test_bad_frames_are_dead_lettered_up_to_the_limit_and_all_counted(db, make_writer):
+    writer = await make_writer(dead_letter_limit=5)
+    await writer.start()
+    for n in range(12):
+        await writer.submit(bad(n))
+    await writer.submit(sale("A", "X", 1))
+    await writer.stop()
+
+    kept = await queries.dead_letters(db)
+    assert [d.sample for d in kept] == [f"junk {n}" for n in range(11, 6, -1)]
+    assert await queries.bad_frame_counts(db) == {"not_json": 12}
+    assert await queries.event_count(db) == 1
+
+
+async def test_old_events_are_deleted_and_levels_kept(db, make_writer):
+    now = 100 * 86_400.0
+    writer = await make_writer(retention_days=30, clock=lambda: now)
+    await writer.start()
+    await writer.submit(sale("A", "X", 5, now - 31 * 86_400))
+    await writer.submit(sale("A", "Y", 6, now - 29 * 86_400))
+    await writer.stop()
+
+    assert [(e.model, e.inventory) for e in await queries.events(db)] == [("Y", 6)]
+    assert {lv.model for lv in await queries.levels(db)} == {"X", "Y"}
+
+
+async def test_a_full_queue_makes_the_feed_wait_and_loses_nothing(db, make_writer):
+    writer = await make_writer(queue_size=5, batch_size=2)
+    for i in range(5):
+        await writer.submit(sale("A", "X", i))
+    blocked = asyncio.create_task(writer.submit(sale("A", "X", 5)))
+    for _ in range(20):
+        await asyncio.sleep(0)  # let the loop run: nothing drains, so the put must still wait
+    assert not blocked.done()
+    assert writer.queue.qsize() == 5
+
+    await writer.start()
+    await asyncio.wait_for(blocked, 5)
+    await writer.stop()
+    assert [e.inventory for e in await queries.events(db)] == [0, 1, 2, 3, 4, 5]
+
+
+async def test_an_item_whose_submitter_is_cancelled_while_waiting_is_still_written(db, make_writer):
+    writer = await make_writer(queue_size=1)
+    await writer.submit(sale("A", "X", 1))
+    waiting = asyncio.create_task(writer.submit(sale("A", "X", 2)))
+    await asyncio.sleep(0)
+    waiting.cancel()
+    await writer.start()
+    await writer.stop()
+
+    assert [e.inventory for e in await queries.events(db)] == [1, 2]
+
+
+async def test_a_failed_write_is_retried_until_the_database_accepts_it(db, make_writer, caplog):
+    writer = await make_writer()
+    failed = asyncio.Event()
+
+    class Spy(logging.Handler):
+        def emit(self, record):
+            if record.getMessage() == "database write failed; retrying":
+                failed.set()
+
+    spy = Spy()
+    logging.getLogger("bot.store.writer").addHandler(spy)
+    try:
+        await db.execute("PRAGMA query_only = 1")  # every write now fails like a full disk
+        await writer.start()
+        await writer.submit(sale("A", "X", 7))
+        await asyncio.wait_for(failed.wait(), 5)
+        await db.execute("PRAGMA query_only = 0")
+        await asyncio.wait_for(writer.wait_for(lambda s: s.events == 1), 10)
+    finally:
+        logging.getLogger("bot.store.writer").removeHandler(spy)
+
+    assert [(e.store, e.inventory) for e in await queries.events(db)] == [("A", 7)]
+    assert [lv.store for lv in await queries.levels(db)] == ["A"]
+    assert writer.task is not None
+    assert not writer.task.done()
+
+
+async def test_ticks_alone_write_nothing(db, make_writer):
+    writer = await make_writer()
+    await writer.start()
+    await writer.submit(Tick(1.0))
+    await writer.stop()
+    assert writer.stats.batches == 0
+
+
+async def test_commit_hooks_see_each_committed_batch(db, make_writer):
+    writer = await make_writer(batch_size=3)
+    seen = []
+    writer.commit_hooks.append(lambda events, at: seen.append([e.inventory for e in events]))
+    for i in range(7):
+        writer.queue.put_nowait(sale("A", "X", i))
+    await writer.start()
+    await writer.stop()
+
+    assert seen == [[0, 1, 2], [3, 4, 5], [6]]
