@@ -1,0 +1,1 @@
+"""The live feed: the WebSocket client and the simulator."""

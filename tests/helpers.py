@@ -1,0 +1,80 @@
+"""Test helpers: waiting on conditions, and a scripted WebSocket feed server."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from websockets.asyncio.server import ServerConnection, serve
+
+
+async def eventually(
+    check: Callable[[], object], *, within: float = 10.0, what: str = ""
+) -> object:
+    """Wait until `check()` (sync or async) returns something truthy; fail after `within` s.
+
+    For conditions that live outside this process (a subprocess, a file) and so cannot notify:
+    it looks every 20 ms, which is the wait on the condition itself, not a guess at a duration.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return result
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {within} s waiting for {what or check}")
+        await asyncio.sleep(0.02)
+
+
+@dataclass(frozen=True)
+class RawText:
+    """Bytes to send as a text frame as they are, valid UTF-8 or not."""
+
+    data: bytes
+
+
+class ScriptedFeed:
+    """A WebSocket server that sends connection number i the frames of scripts[i] (str as text,
+    bytes as binary, RawText as a text frame of raw bytes), then holds the connection open until
+    the test ends or `close_all()`. Connections beyond the scripts get nothing."""
+
+    def __init__(self, scripts: Sequence[Sequence[str | bytes | RawText]]) -> None:
+        self.scripts = list(scripts)
+        self.connections: list[ServerConnection] = []
+        self.connected = asyncio.Condition()
+        self._server = None
+
+    async def __aenter__(self) -> ScriptedFeed:
+        self._server = await serve(self._handle, "127.0.0.1", 0, max_size=None, compression=None)
+        host, port = next(iter(self._server.sockets)).getsockname()[:2]
+        self.url = f"ws://{host}:{port}/"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._server.close()
+        await self._server.wait_closed()
+
+    async def wait_for_connections(self, count: int) -> None:
+        async with self.connected:
+            await self.connected.wait_for(lambda: len(self.connections) >= count)
+
+    async def close_all(self) -> None:
+        for ws in self.connections:
+            await ws.close()
+
+    async def _handle(self, ws: ServerConnection) -> None:
+        index = len(self.connections)
+        self.connections.append(ws)
+        async with self.connected:
+            self.connected.notify_all()
+        for frame in self.scripts[index] if index < len(self.scripts) else []:
+            if isinstance(frame, RawText):
+                await ws.send(frame.data, text=True)
+            else:
+                await ws.send(frame)
+        await ws.wait_closed()
