@@ -1,0 +1,190 @@
+"""The `inventory-bot` command: `run` (the default) and `simulate`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sqlite3
+import sys
+
+from bot.config import SettingsError, load_settings
+from bot.feed.simulator import SimulatorOptions, serve_feed, server_url, write_lines
+from bot.logs import setup_logging
+from bot.runtime import Bot
+from bot.store.db import SchemaTooNew
+
+log = logging.getLogger("bot")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "simulate":
+        return _simulate(args)
+    return _run()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="inventory-bot",
+        description="Stock alerts and answers in Slack from a live store-sales feed.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser(
+        "run", help="run the bot (the default); settings come from the environment and .env"
+    )
+    sim = commands.add_parser(
+        "simulate",
+        help="serve a simulated sales feed",
+        description="Serve a simulated sales feed over WebSocket, or print it for websocketd: "
+        "websocketd --port=8080 inventory-bot simulate --stdout",
+    )
+    sim.add_argument(
+        "--mode",
+        choices=["random", "realistic"],
+        default="random",
+        help="random: like the public demo (levels drawn from 0..100); "
+        "realistic: stock falls one pair per sale and is restocked (default: random)",
+    )
+    sim.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    sim.add_argument(
+        "--port", type=int, default=8080, help="port to listen on (default: %(default)s)"
+    )
+    sim.add_argument(
+        "--stdout",
+        action="store_true",
+        help="print JSON lines on stdout instead of serving WebSocket",
+    )
+    sim.add_argument(
+        "--rate",
+        type=_positive_float,
+        metavar="N",
+        help="send N messages a second, whatever the world's own pace",
+    )
+    sim.add_argument(
+        "--flash-sale",
+        type=_positive_float,
+        nargs="?",
+        const=5.0,
+        default=1.0,
+        metavar="X",
+        help="multiply demand by X (default when given: 5; realistic mode)",
+    )
+    sim.add_argument("--seed", type=int, help="random seed: the same seed gives the same feed")
+    sim.add_argument("--count", type=_positive_int, metavar="N", help="stop after N messages")
+    sim.add_argument(
+        "--stores", type=_positive_int, default=10, help="number of stores (default: 10)"
+    )
+    sim.add_argument(
+        "--models", type=_positive_int, default=20, help="number of models (default: 20)"
+    )
+    return parser
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be positive")
+    return value
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    options = SimulatorOptions(
+        mode=args.mode,
+        seed=args.seed,
+        stores=args.stores,
+        models=args.models,
+        flash_sale=args.flash_sale,
+        rate=args.rate,
+        count=args.count,
+    )
+    if args.stdout:
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        with contextlib.suppress(KeyboardInterrupt):
+            write_lines(options)
+        return 0
+    setup_logging("INFO")
+    return asyncio.run(_serve(options, args.host, args.port))
+
+
+async def _serve(options: SimulatorOptions, host: str, port: int) -> int:
+    stop = _stop_on_signals()
+    try:
+        server = await serve_feed(options, host, port)
+    except OSError as error:
+        print(f"inventory-bot: cannot listen on {host}:{port}: {error.strerror}", file=sys.stderr)
+        return 1
+    log.info("serving the simulated feed", extra={"url": server_url(server), "mode": options.mode})
+    await stop.wait()
+    server.close()
+    await server.wait_closed()
+    return 0
+
+
+def _run() -> int:
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        for line in error.lines:
+            print(f"inventory-bot: bad setting {line}", file=sys.stderr)
+        return 2
+    setup_logging(settings.log_level)
+    return asyncio.run(_run_bot(settings))
+
+
+async def _run_bot(settings) -> int:
+    stop = _stop_on_signals()
+    bot = Bot(settings)
+    try:
+        try:
+            await bot.start()
+        except SchemaTooNew as error:
+            print(f"inventory-bot: {error}", file=sys.stderr)
+            return 1
+        except (OSError, sqlite3.Error) as error:
+            print(
+                f"inventory-bot: cannot open DATABASE_PATH={settings.database_path}: {error}",
+                file=sys.stderr,
+            )
+            return 1
+        return await bot.run_until(stop)
+    finally:
+        await bot.stop()
+        log.info("stopped")
+
+
+def _stop_on_signals() -> asyncio.Event:
+    """An event set by the first SIGINT or SIGTERM; a second one ends the process at once."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def on_signal(signum: int) -> None:
+        if stop.is_set():
+            log.warning("second signal: exiting without flushing")
+            os._exit(1)
+        log.info("signal received; shutting down", extra={"signal": signal.Signals(signum).name})
+        stop.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, on_signal, signum)
+    return stop
