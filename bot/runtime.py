@@ -62,7 +62,7 @@ class Bot:
         self.feeds = [
             FeedClient(
                 url,
-                self.writer.submit,
+                self.writer.offer,
                 stale_after=s.feed_stale_after_seconds,
                 ping_interval=s.feed_ping_interval_seconds,
                 reconnect_max=s.feed_reconnect_max_seconds,
@@ -129,8 +129,7 @@ class Bot:
             now = self.clock()
             for feed in self.feeds:
                 feed.tick(now)
-            if not writer.queue.full():
-                writer.queue.put_nowait(Tick(now))
+            writer.queue.put_nowait(Tick(now))  # skipped when full: the writer is busy anyway
             if now - last_progress >= PROGRESS_EVERY:
                 events = writer.stats.events
                 log.info(

@@ -32,7 +32,8 @@ WS_MAX_FRAME_BYTES = 4 * 1024 * 1024
 RECONNECT_BASE_SECONDS = 0.5
 BAD_FRAME_LOG_WINDOW = 60.0
 
-Submit = Callable[[SaleEvent | BadFrame], Awaitable[None]]
+# Hands an item to the writer: None once queued, or an awaitable while the queue is full.
+Offer = Callable[[SaleEvent | BadFrame], Awaitable[None] | None]
 
 
 class _FeedConnection(ClientConnection):
@@ -48,8 +49,12 @@ class _FeedConnection(ClientConnection):
         self.binary_messages: deque[bool] = deque()
 
     def process_event(self, event: Any) -> None:
-        if isinstance(event, Frame) and event.opcode in (Opcode.TEXT, Opcode.BINARY):
-            self.binary_messages.append(event.opcode is Opcode.BINARY)
+        if type(event) is Frame:
+            opcode = event.opcode
+            if opcode is Opcode.TEXT:
+                self.binary_messages.append(False)
+            elif opcode is Opcode.BINARY:
+                self.binary_messages.append(True)
         super().process_event(event)
 
 
@@ -59,7 +64,7 @@ class FeedClient:
     def __init__(
         self,
         url: str,
-        submit: Submit,
+        offer: Offer,
         *,
         stale_after: float,
         ping_interval: float,
@@ -71,7 +76,7 @@ class FeedClient:
         self.health = FeedHealth(url, stale_after=stale_after, now=clock())
         self.bad_frames: Counter[str] = Counter()
         self.failed_attempts = 0
-        self._submit = submit
+        self._offer = offer
         self._ping_interval = ping_interval
         self._reconnect_max = reconnect_max
         self._clock = clock
@@ -144,7 +149,7 @@ class FeedClient:
 
     async def _receive(self, ws: _FeedConnection) -> None:
         kinds, clock, url, health = ws.binary_messages, self._clock, self.url, self.health
-        submit = self._submit
+        offer = self._offer
         while True:
             data = await ws.recv(decode=False)
             now = clock()
@@ -154,13 +159,17 @@ class FeedClient:
                 self._report(transition)
             if type(item) is BadFrame:
                 self._bad(item)
-            await submit(item)
+            waiting = offer(item)
+            if waiting is not None:
+                await waiting
 
     async def _closed(self, closed: ConnectionClosed) -> str:
         if closed.sent is not None and closed.sent.code == CloseCode.MESSAGE_TOO_BIG:
             bad = too_large(WS_MAX_FRAME_BYTES, at=self._clock(), feed=self.url)
             self._bad(bad)
-            await self._submit(bad)
+            waiting = self._offer(bad)
+            if waiting is not None:
+                await waiting
         return str(closed)
 
     def _bad(self, bad: BadFrame) -> None:

@@ -78,6 +78,32 @@ async def events(
         return [StoredEvent(*row) for row in await cursor.fetchall()]
 
 
+async def first_event_id_since(db: aiosqlite.Connection, at: float) -> int | None:
+    """Id of the first event received at or after `at`, or None if there is none.
+
+    Ids grow with arrival time, so a binary search over the id range finds it with a few
+    primary-key lookups and the event log needs no index on time. (If the wall clock stepped
+    back, the boundary may be off by the few events received during the step.)
+    """
+    async with db.execute("SELECT min(id), max(id) FROM events") as cursor:
+        low, high = await cursor.fetchone()
+    if low is None:
+        return None
+    probe = "SELECT id, at FROM events WHERE id >= ? ORDER BY id LIMIT 1"
+    high += 1  # the answer x is the least id with "the first event from x on is recent enough"
+    while low < high:
+        middle = (low + high) // 2
+        async with db.execute(probe, (middle,)) as cursor:
+            row = await cursor.fetchone()
+        if row is not None and row[1] >= at:
+            high = middle
+        else:
+            low = row[0] + 1 if row is not None else middle + 1
+    async with db.execute(probe, (low,)) as cursor:
+        row = await cursor.fetchone()
+    return row[0] if row is not None else None
+
+
 async def event_count(db: aiosqlite.Connection) -> int:
     async with db.execute("SELECT count(*) FROM events") as cursor:
         (count,) = await cursor.fetchone()

@@ -11,12 +11,14 @@ import asyncio
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import aiosqlite
 
 from bot.core.events import BadFrame, SaleEvent
+from bot.store.batch_queue import BatchQueue
+from bot.store.queries import first_event_id_since
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +130,7 @@ class Writer:
         self._retention_seconds = retention_days * 86_400
         self._clock = clock
         self._next_sweep = 0.0
-        self.queue: asyncio.Queue[Item | object] = asyncio.Queue(queue_size)
+        self.queue: BatchQueue[Item | object] = BatchQueue(queue_size)
         self.stats = WriterStats()
         self.commit_hooks: list[CommitHook] = []
         self._changed = asyncio.Condition()
@@ -142,16 +144,15 @@ class Writer:
         self._models = _Names("models", "name", await self._rows("SELECT id, name FROM models"))
         self._task = asyncio.create_task(self._run(), name="writer")
 
-    async def submit(self, item: Item) -> None:
-        """Queue one item, waiting while the queue is full.
+    def offer(self, item: Item) -> Awaitable[None] | None:
+        """Queue one item: None if it is queued, else an awaitable to wait on while the queue is
+        full. Either way the item will be written, even if the waiter is cancelled: a shutdown
+        never loses a frame the feed client already read. The feed's hot path calls this."""
+        return None if self.queue.put_nowait(item) else self.queue.put(item)
 
-        Once called, the item is written even if the caller is cancelled while it waits: the
-        put is shielded, so a shutdown never loses a frame the feed client already read.
-        """
-        if self.queue.full():
-            await asyncio.shield(self.queue.put(item))
-        else:
-            self.queue.put_nowait(item)
+    async def submit(self, item: Item) -> None:
+        """Queue one item, waiting while the queue is full."""
+        await self.queue.put(item)
 
     async def stop(self) -> None:
         """Write everything submitted so far, then stop. Call after the producers stopped."""
@@ -176,11 +177,8 @@ class Writer:
             return [tuple(row) for row in await cursor.fetchall()]
 
     async def _run(self) -> None:
-        queue = self.queue
         while True:
-            batch = [await queue.get()]
-            while len(batch) < self._batch_size and not queue.empty():
-                batch.append(queue.get_nowait())
+            batch = await self.queue.get_batch(self._batch_size)
             stopping = batch[-1] is _STOP
             items = [item for item in batch if item is not _STOP]
             if any(not isinstance(item, Tick) for item in items):
@@ -222,6 +220,7 @@ class Writer:
 
     def _prepare(self, items: Sequence[object]) -> _Batch:
         feeds, stores, models = self._feeds, self._stores, self._models
+        store_ids, model_ids, feed_ids = stores.ids, models.ids, feeds.ids
         events: list[SaleEvent] = []
         bad: list[BadFrame] = []
         event_rows: list[tuple[float, int, int, int, int]] = []
@@ -229,11 +228,15 @@ class Writer:
         for item in items:
             if type(item) is SaleEvent:
                 at = item.at
-                key = (stores.id_for(item.store, at), models.id_for(item.model, at))
-                event_rows.append((at, feeds.id_for(item.feed, at), *key, item.inventory))
+                # The maps answer almost every lookup; new names take the slow path once.
+                store_id = store_ids.get(item.store) or stores.id_for(item.store, at)
+                model_id = model_ids.get(item.model) or models.id_for(item.model, at)
+                feed_id = feed_ids.get(item.feed) or feeds.id_for(item.feed, at)
+                key = (store_id, model_id)
+                event_rows.append((at, feed_id, store_id, model_id, item.inventory))
                 level = levels.get(key)
                 if level is None:
-                    levels[key] = [*key, item.inventory, at, 1, at]
+                    levels[key] = [store_id, model_id, item.inventory, at, 1, at]
                 else:
                     level[2], level[3] = item.inventory, at
                     level[4] += 1
@@ -291,24 +294,21 @@ class Writer:
         if now < self._next_sweep:
             return
         self._next_sweep = now + RETENTION_EVERY
-        cutoff = now - self._retention_seconds
         db = self._db
         try:
-            await db.execute("BEGIN IMMEDIATE")
-            cursor = await db.execute(
-                "DELETE FROM events WHERE id IN "
-                "(SELECT id FROM events WHERE at < ? ORDER BY at LIMIT ?)",
-                (cutoff, RETENTION_CHUNK),
-            )
+            keep_from = await first_event_id_since(db, now - self._retention_seconds)
+            async with db.execute("SELECT min(id), max(id) FROM events") as cursor:
+                oldest, newest = await cursor.fetchone()
+            if oldest is None:
+                return
+            end = min(newest + 1 if keep_from is None else keep_from, oldest + RETENTION_CHUNK)
+            cursor = await db.execute("DELETE FROM events WHERE id < ?", (end,))
             deleted = cursor.rowcount
-            await db.execute("COMMIT")
         except sqlite3.OperationalError as error:
-            if db.in_transaction:
-                await db.execute("ROLLBACK")
             log.warning("event retention sweep failed", extra={"error": str(error)})
             return
         if deleted:
             log.info("deleted old events", extra={"events": deleted})
-        if deleted == RETENTION_CHUNK:
-            # More are waiting: come back soon rather than in a minute.
+        if end == oldest + RETENTION_CHUNK:
+            # More may be waiting: come back soon rather than in a minute.
             self._next_sweep = now + 1.0

@@ -133,7 +133,7 @@ async def test_a_full_queue_makes_the_feed_wait_and_loses_nothing(db, make_write
     for _ in range(20):
         await asyncio.sleep(0)  # let the loop run: nothing drains, so the put must still wait
     assert not blocked.done()
-    assert writer.queue.qsize() == 5
+    assert len(writer.queue) == 5
 
     await writer.start()
     await asyncio.wait_for(blocked, 5)
@@ -193,8 +193,23 @@ async def test_commit_hooks_see_each_committed_batch(db, make_writer):
     seen = []
     writer.commit_hooks.append(lambda events, at: seen.append([e.inventory for e in events]))
     for i in range(7):
-        writer.queue.put_nowait(sale("A", "X", i))
+        assert writer.queue.put_nowait(sale("A", "X", i))
     await writer.start()
     await writer.stop()
 
     assert seen == [[0, 1, 2], [3, 4, 5], [6]]
+
+
+async def test_the_first_event_since_a_time_is_found_across_gaps_in_the_ids(db, make_writer):
+    writer = await make_writer(clock=lambda: 50.0, retention_days=1)
+    await writer.start()
+    for at in range(10, 30):
+        await writer.submit(sale("A", "X", at, float(at)))
+    await writer.stop()
+    await db.execute("DELETE FROM events WHERE id IN (3, 4, 5, 12, 13)")  # gaps
+
+    stored = {e.id: e.at for e in await queries.events(db)}
+    for since in [0.0, 10.0, 12.5, 14.0, 21.0, 22.0, 29.0]:
+        expected = min((i for i, at in stored.items() if at >= since), default=None)
+        assert await queries.first_event_id_since(db, since) == expected, since
+    assert await queries.first_event_id_since(db, 30.0) is None
