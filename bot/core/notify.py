@@ -1,0 +1,257 @@
+"""What each channel is told, and when: grouping, flood control and quiet hours.
+
+Per channel, in the manner of Alertmanager's notification pipeline:
+- a new incident waits a short grouping window (critical ones go at once), then goes out as its
+  own message, unless the channel is flooded: more than `flood_limit` new messages in
+  `flood_window` seconds (alarm practice: 10 in 10 minutes). A flooded channel gets one digest
+  message that folds every new incident, edited as they come and go, until fewer than
+  `flood_exit` incidents arrive in a window;
+- during quiet hours non-critical incidents are held, then folded into one summary digest when
+  the hours end;
+- a change to an incident with its own message edits that message (chat.update) and adds a line
+  to its thread; a change to a folded incident refreshes the message that folds it, at most
+  every `refresh` seconds unless the change is critical.
+Nothing is dropped: every incident ends up in its own message or in one that folds it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.core.incidents import Incident, Shown
+
+
+class Op(StrEnum):
+    POST = "post"
+    UPDATE = "update"
+    REPLY = "reply"
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One Slack call to make about an incident's message. Rendering happens later, from the
+    incident as it stands when the batch commits."""
+
+    channel: str
+    op: Op
+    incident_id: int
+    note: str | None = None  # the thread line, for REPLY
+    broadcast: bool = False  # a REPLY that also shows in the channel (re-announcement)
+
+
+@dataclass(frozen=True, slots=True)
+class NotifySettings:
+    group_wait: float = 1.0
+    flood_limit: int = 10
+    flood_window: float = 600.0
+    flood_exit: int = 5
+    refresh: float = 5.0
+
+
+class Registry:
+    """What a notifier needs from the engine: incidents by id, new digests, and word of every
+    fold so the engine can keep count of what each message holds."""
+
+    def __init__(
+        self,
+        get: Callable[[int], Incident | None],
+        new_digest: Callable[[str, float, str], Incident],
+        folded: Callable[[Incident, Incident], None],
+    ) -> None:
+        self.get = get
+        self.new_digest = new_digest
+        self.folded = folded
+
+
+class ChannelNotifier:
+    """Decides the messages of one channel. Feed it announcements, changes and ticks; read
+    `take()` for the calls to make."""
+
+    def __init__(self, channel: str, settings: NotifySettings, registry: Registry) -> None:
+        self.channel = channel
+        self.settings = settings
+        self._registry = registry
+        self._waiting: dict[int, float] = {}  # incident id -> when its window ends
+        self._held: list[int] = []  # held during quiet hours
+        self._posts: deque[float] = deque()  # new messages, for flood detection
+        self._arrivals: deque[float] = deque()  # new incidents, for the end of a flood
+        self._flood: int | None = None  # the digest of the flood under way
+        self._dirty: dict[int, bool] = {}  # folding incidents to refresh -> urgent
+        self._refreshed: dict[int, float] = {}
+        self._out: list[Outgoing] = []
+
+    # -- what the engine tells it ---------------------------------------------------------
+
+    def announce(self, incident: Incident, now: float, *, quiet: bool) -> None:
+        """A new incident to tell the channel about."""
+        self._arrivals.append(now)
+        if quiet and not incident.critical:
+            incident.shown = Shown.HELD
+            self._held.append(incident.id)
+        elif incident.critical or self.settings.group_wait <= 0:
+            self._release([incident], now)
+        else:
+            incident.shown = Shown.WAITING
+            self._waiting[incident.id] = now + self.settings.group_wait
+
+    def fold(self, incident: Incident, parent: Incident, now: float) -> None:
+        """Show `incident` inside `parent`'s message instead of its own."""
+        self._waiting.pop(incident.id, None)
+        incident.shown, incident.parent_id = Shown.FOLDED, parent.id
+        self._registry.folded(incident, parent)
+        self._touch(parent, urgent=incident.critical)
+
+    def changed(
+        self, incident: Incident, now: float, note: str | None = None, *, broadcast: bool = False
+    ) -> None:
+        """Something about `incident` changed; `note` is the line for its thread."""
+        if incident.shown is Shown.MESSAGE:
+            self._emit(Op.UPDATE, incident)
+            if note:
+                self._emit(Op.REPLY, incident, note, broadcast)
+        elif incident.shown is Shown.FOLDED:
+            parent = self._registry.get(incident.parent_id)
+            if parent is not None:
+                self._touch(parent, urgent=incident.critical or broadcast)
+        # WAITING and HELD incidents are rendered as they stand when they go out.
+
+    def touch(self, incident: Incident, *, urgent: bool = False) -> None:
+        """What a folding message shows changed: refresh it soon (now if urgent)."""
+        self._touch(incident, urgent=urgent)
+
+    def tick(self, now: float, *, quiet: bool) -> None:
+        """Time passed: release what waited long enough, end floods, refresh folded views."""
+        ready = [i for i, at in self._waiting.items() if at <= now]
+        if ready:
+            incidents = [self._registry.get(i) for i in ready]
+            for i in ready:
+                del self._waiting[i]
+            self._release([i for i in incidents if i is not None], now)
+        if self._held and not quiet:
+            held = [self._registry.get(i) for i in self._held]
+            self._held.clear()
+            digest = self._start_digest(now, "quiet")
+            for incident in held:
+                if incident is not None:
+                    self.fold(incident, digest, now)
+            self._dirty.pop(digest.id, None)  # its first post already shows them
+        self._end_flood_if_calm(now)
+        self._refresh(now)
+
+    def take(self) -> list[Outgoing]:
+        """The calls decided since the last take, in order."""
+        out, self._out = self._out, []
+        return out
+
+    @property
+    def flooded(self) -> bool:
+        return self._flood is not None
+
+    def waiting_or_held(self) -> set[int]:
+        """Incidents not sent yet: they must stay known until they are."""
+        return set(self._waiting) | set(self._held)
+
+    def forget(self, incident_id: int) -> None:
+        """The incident is gone for good (resolved and no longer shown)."""
+        self._dirty.pop(incident_id, None)
+        self._refreshed.pop(incident_id, None)
+
+    # -- state kept across restarts -------------------------------------------------------
+
+    def state(self) -> dict:
+        return {
+            "waiting": list(self._waiting.items()),
+            "held": self._held,
+            "posts": list(self._posts),
+            "arrivals": list(self._arrivals),
+            "flood": self._flood,
+            "dirty": list(self._dirty.items()),
+            "refreshed": list(self._refreshed.items()),
+        }
+
+    def restore(self, state: dict) -> None:
+        self._waiting = {int(k): v for k, v in state.get("waiting", [])}
+        self._held = list(state.get("held", []))
+        self._posts = deque(state.get("posts", []))
+        self._arrivals = deque(state.get("arrivals", []))
+        self._flood = state.get("flood")
+        self._dirty = {int(k): v for k, v in state.get("dirty", [])}
+        self._refreshed = {int(k): v for k, v in state.get("refreshed", [])}
+
+    # -- inside ---------------------------------------------------------------------------
+
+    def _release(self, incidents: list[Incident], now: float) -> None:
+        window_start = now - self.settings.flood_window
+        posts = self._posts
+        while posts and posts[0] < window_start:
+            posts.popleft()
+        if self._flood is None and len(posts) + len(incidents) <= self.settings.flood_limit:
+            for incident in incidents:
+                self._post(incident, now)
+            return
+        digest = self._registry.get(self._flood) if self._flood is not None else None
+        fresh = digest is None
+        if digest is None:
+            digest = self._start_digest(now, "flood")
+            self._flood = digest.id
+        for incident in incidents:
+            self.fold(incident, digest, now)
+        if fresh:
+            self._dirty.pop(digest.id, None)
+
+    def _start_digest(self, now: float, reason: str) -> Incident:
+        digest = self._registry.new_digest(self.channel, now, reason)
+        self._post(digest, now)
+        return digest
+
+    def _post(self, incident: Incident, now: float) -> None:
+        incident.shown = Shown.MESSAGE
+        self._emit(Op.POST, incident)
+        self._posts.append(now)
+        # The post is rendered at commit, as the incident then stands: no refresh is owed.
+        self._dirty.pop(incident.id, None)
+        self._refreshed[incident.id] = now
+
+    def _end_flood_if_calm(self, now: float) -> None:
+        if self._flood is None:
+            return
+        arrivals = self._arrivals
+        while arrivals and arrivals[0] < now - self.settings.flood_window:
+            arrivals.popleft()
+        digest = self._registry.get(self._flood)
+        if digest is None:
+            self._flood = None
+            return
+        if now - digest.opened_at < self.settings.flood_window:
+            return
+        if len(arrivals) < self.settings.flood_exit:
+            digest.detail["ended_at"] = now
+            self._flood = None
+            self._touch(digest, urgent=True)
+
+    def _touch(self, parent: Incident, *, urgent: bool) -> None:
+        if parent.shown is Shown.FOLDED:
+            grandparent = self._registry.get(parent.parent_id)
+            if grandparent is not None:
+                self._touch(grandparent, urgent=urgent)
+            return
+        self._dirty[parent.id] = self._dirty.get(parent.id, False) or urgent
+
+    def _refresh(self, now: float) -> None:
+        for incident_id, urgent in list(self._dirty.items()):
+            incident = self._registry.get(incident_id)
+            if incident is None or incident.shown is not Shown.MESSAGE:
+                del self._dirty[incident_id]  # not out yet: it will show its state when it is
+                continue
+            if urgent or now - self._refreshed.get(incident_id, 0.0) >= self.settings.refresh:
+                del self._dirty[incident_id]
+                self._refreshed[incident_id] = now
+                self._emit(Op.UPDATE, incident)
+
+    def _emit(
+        self, op: Op, incident: Incident, note: str | None = None, broadcast: bool = False
+    ) -> None:
+        self._out.append(Outgoing(self.channel, op, incident.id, note, broadcast))

@@ -1,0 +1,276 @@
+"""Alert rules per Slack channel: what a channel watches and when a level is worth telling.
+
+A channel watches a scope (every store and model, or some stores, or some models) and has rules.
+A rule names a store, a model, both or neither (the channel's default); for a given (store,
+model) the most specific rule wins: store+model, then store, then model, then the default.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from datetime import time as clock_time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.core.events import MAX_INVENTORY, MAX_NAME_CHARS
+
+ANY = ""  # a rule's store or model that matches every store or model
+
+
+class RuleError(ValueError):
+    """A rule or scope that cannot be saved; the message says why, for the person who asked."""
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """When a level alerts. `low`: at or below it (0 is out of stock; None: never low).
+    `high`: at or above it (None: never high). The gate: a low or high condition must hold for
+    `gate_readings` readings and `gate_seconds` seconds before it fires."""
+
+    low: int | None = 10
+    high: int | None = 80
+    gate_readings: int = 2
+    gate_seconds: float = 60.0
+
+    def __post_init__(self) -> None:
+        for name in ("low", "high"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= MAX_INVENTORY:
+                raise RuleError(f"{name} must be from 0 to {MAX_INVENTORY:,}, not {value}")
+        if self.low is not None and self.high is not None and self.high <= self.low:
+            raise RuleError(f"high ({self.high}) must be above low ({self.low})")
+        if self.gate_readings < 1:
+            raise RuleError("the gate needs at least 1 reading")
+        if not 0 <= self.gate_seconds <= 86_400:
+            raise RuleError("the gate must be from 0 to 86,400 seconds")
+
+    @property
+    def low_clear(self) -> int:
+        """A low alert resolves only at or above this level (a deadband over `low`), so a
+        level wobbling around the threshold does not fire and resolve over and over."""
+        assert self.low is not None
+        return self.low + max(2, math.ceil(0.2 * self.low))
+
+    @property
+    def high_clear(self) -> int:
+        """A high alert resolves only at or below this level."""
+        assert self.high is not None
+        return self.high - max(2, math.ceil(0.1 * self.high))
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """Thresholds for a channel, narrowed to a store and/or model (ANY matches all)."""
+
+    channel: str
+    store: str
+    model: str
+    thresholds: Thresholds
+    updated_by: str
+    updated_at: float
+
+    def describe(self) -> str:
+        """`low <= 5, high >= 80 for ADERI at ALDO Maine Mall`"""
+        t = self.thresholds
+        parts = [f"low <= {t.low}" if t.low is not None else "no low alert"]
+        parts.append(f"high >= {t.high}" if t.high is not None else "no high alert")
+        return f"{', '.join(parts)} {self.where()}"
+
+    def where(self) -> str:
+        if self.store and self.model:
+            return f"for {self.model} at {self.store}"
+        if self.store:
+            return f"at {self.store}"
+        if self.model:
+            return f"for {self.model}"
+        return "(channel default)"
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What a channel watches. None means every store (or every model)."""
+
+    stores: frozenset[str] | None = None
+    models: frozenset[str] | None = None
+
+    def covers(self, store: str, model: str) -> bool:
+        return (self.stores is None or store in self.stores) and (
+            self.models is None or model in self.models
+        )
+
+    def describe(self) -> str:
+        if self.stores is None and self.models is None:
+            return "every store and model"
+        stores = "every store" if self.stores is None else ", ".join(sorted(self.stores))
+        models = "every model" if self.models is None else ", ".join(sorted(self.models))
+        return f"stores: {stores}; models: {models}"
+
+
+@dataclass(frozen=True, slots=True)
+class QuietHours:
+    """Hours when only critical alerts are posted, e.g. 22:00-07:00 in America/Toronto."""
+
+    start: clock_time
+    end: clock_time
+    timezone: str = "UTC"
+
+    def __post_init__(self) -> None:
+        if self.start == self.end:
+            raise RuleError("quiet hours must start and end at different times")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise RuleError(f"unknown time zone {self.timezone!r}") from None
+
+    def active(self, now: float) -> bool:
+        local = datetime.fromtimestamp(now, ZoneInfo(self.timezone)).time()
+        if self.start < self.end:
+            return self.start <= local < self.end
+        return local >= self.start or local < self.end
+
+    def describe(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M} {self.timezone}"
+
+
+def parse_quiet_hours(text: str, timezone: str = "UTC") -> QuietHours:
+    """`22:00-07:00` into QuietHours; RuleError if it is not that shape."""
+    try:
+        start, end = (datetime.strptime(part.strip(), "%H:%M").time() for part in text.split("-"))
+    except ValueError:
+        raise RuleError(f"quiet hours look like 22:00-07:00, not {text!r}") from None
+    return QuietHours(start, end, timezone)
+
+
+@dataclass(slots=True)
+class Channel:
+    """A channel's scope, quiet hours and rules (keyed by (store, model), ANY for all)."""
+
+    id: str
+    scope: Scope = field(default_factory=Scope)
+    quiet: QuietHours | None = None
+    rules: dict[tuple[str, str], Rule] = field(default_factory=dict)
+
+    def rule_for(self, store: str, model: str) -> Rule | None:
+        """The most specific rule for (store, model), or None if none applies."""
+        rules = self.rules
+        return (
+            rules.get((store, model))
+            or rules.get((store, ANY))
+            or rules.get((ANY, model))
+            or rules.get((ANY, ANY))
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change to a channel's configuration, for the audit log and for the channel."""
+
+    channel: str
+    user: str
+    at: float
+    action: str  # set_rule | clear_rule | watch | quiet_hours
+    summary: str  # what a person reads: "low <= 5, high >= 80 for ADERI (was: ...)"
+
+
+@dataclass(frozen=True, slots=True)
+class Watcher:
+    """A channel watching a key, with the rule that applies there."""
+
+    channel: str
+    rule: Rule
+
+
+class RuleBook:
+    """Every channel's configuration, with the lookups the engine makes on each sale cached."""
+
+    def __init__(self, channels: dict[str, Channel] | None = None) -> None:
+        self.channels: dict[str, Channel] = channels or {}
+        self._watchers: dict[tuple[str, str], tuple[Watcher, ...]] = {}
+
+    def watchers(self, store: str, model: str) -> tuple[Watcher, ...]:
+        """The channels watching (store, model), each with its most specific rule."""
+        key = (store, model)
+        found = self._watchers.get(key)
+        if found is None:
+            found = tuple(
+                Watcher(channel.id, rule)
+                for channel in self.channels.values()
+                if channel.scope.covers(store, model)
+                and (rule := channel.rule_for(store, model)) is not None
+            )
+            if len(self._watchers) > 200_000:  # a chain far larger than expected: start over
+                self._watchers.clear()
+            self._watchers[key] = found
+        return found
+
+    def channel(self, channel_id: str) -> Channel:
+        return self.channels.setdefault(channel_id, Channel(channel_id))
+
+    def set_rule(
+        self,
+        channel_id: str,
+        *,
+        store: str = ANY,
+        model: str = ANY,
+        thresholds: Thresholds,
+        user: str,
+        at: float,
+    ) -> Change:
+        """Save a rule (replacing the one for the same store and model)."""
+        _check_name("store", store)
+        _check_name("model", model)
+        channel = self.channel(channel_id)
+        rule = Rule(channel_id, store, model, thresholds, user, at)
+        before = channel.rules.get((store, model))
+        channel.rules[(store, model)] = rule
+        self._watchers.clear()
+        was = f" (was: {before.describe()})" if before else ""
+        return Change(channel_id, user, at, "set_rule", f"{rule.describe()}{was}")
+
+    def clear_rule(self, channel_id: str, *, store: str = ANY, model: str = ANY, user: str,
+                   at: float) -> Change:  # fmt: skip
+        """Remove the rule for exactly this store and model."""
+        channel = self.channels.get(channel_id)
+        rule = channel.rules.pop((store, model), None) if channel else None
+        if rule is None:
+            where = Rule(channel_id, store, model, Thresholds(), user, at).where()
+            raise RuleError(f"there is no rule {where} in this channel")
+        self._watchers.clear()
+        return Change(channel_id, user, at, "clear_rule", f"removed {rule.describe()}")
+
+    def watch(self, channel_id: str, scope: Scope, *, user: str, at: float) -> Change:
+        """Set what the channel watches."""
+        for name in scope.stores or ():
+            _check_name("store", name)
+        for name in scope.models or ():
+            _check_name("model", name)
+        channel = self.channel(channel_id)
+        before = channel.scope.describe()
+        channel.scope = scope
+        self._watchers.clear()
+        return Change(channel_id, user, at, "watch", f"watching {scope.describe()} (was: {before})")
+
+    def set_quiet_hours(
+        self, channel_id: str, quiet: QuietHours | None, *, user: str, at: float
+    ) -> Change:
+        channel = self.channel(channel_id)
+        channel.quiet = quiet
+        summary = f"quiet hours {quiet.describe()}" if quiet else "no quiet hours"
+        return Change(channel_id, user, at, "quiet_hours", summary)
+
+
+def with_default_rule(
+    book: RuleBook, channel_id: str, thresholds: Thresholds, *, at: float
+) -> Change | None:
+    """Give a channel that has no rules at all a default rule (from the settings). A channel
+    someone has configured is left as it is."""
+    channel = book.channels.get(channel_id)
+    if channel is not None and channel.rules:
+        return None
+    return book.set_rule(channel_id, thresholds=thresholds, user="settings", at=at)
+
+
+def _check_name(kind: str, name: str) -> None:
+    if len(name) > MAX_NAME_CHARS or any(ord(c) < 32 for c in name):
+        raise RuleError(f"that is not a {kind} name")
