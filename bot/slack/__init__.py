@@ -1,0 +1,1 @@
+"""The Slack side: Bolt app, commands, rendering and the sender."""

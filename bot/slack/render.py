@@ -1,0 +1,280 @@
+"""Slack messages for incidents, built with slack_sdk's Block Kit models (which check Slack's
+limits), each with a plain-text fallback for notifications, screen readers and the console."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from bot.core.alerts import Severity
+from bot.core.engine import View
+from bot.core.incidents import Incident, Kind
+
+DIGEST_LINES = 15  # incidents listed by name in a digest; the rest are counted
+
+ICON = {
+    Severity.OUT: ":red_circle:",
+    Severity.LOW: ":large_orange_circle:",
+    Severity.HIGH: ":large_blue_circle:",
+}
+# The buttons on an open incident; the Slack app registers a handler for each action_id.
+ACTIONS = {
+    "incident_ack": "Acknowledge",
+    "incident_snooze_1h": "Snooze 1h",
+    "incident_snooze_4h": "Snooze 4h",
+    "incident_snooze_24h": "Snooze 24h",
+    "incident_mute": "Mute",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """What to send: `text` is the fallback; `blocks` the Block Kit layout (JSON-ready)."""
+
+    text: str
+    blocks: list[dict] | None = None
+
+
+def render(view: View) -> Message:
+    """The message of an incident as it stands."""
+    incident = view.incident
+    if incident.kind in (Kind.LOW, Kind.HIGH):
+        title, body = _stock(view)
+    elif incident.kind is Kind.CHAIN:
+        title, body = _chain(view)
+    elif incident.kind is Kind.FLAPPING:
+        title, body = _flapping(view)
+    elif incident.kind is Kind.DIGEST:
+        title, body = _digest(view)
+    else:
+        title, body = _feed(view)
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=_cut(title, 150), emoji=True))]
+    if body:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_cut(body, 3000))))
+    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_cut(_footer(view), 3000))]))
+    if incident.open and incident.kind is not Kind.DIGEST:
+        blocks.append(_buttons(incident))
+    plain_title = title.split(" ", 1)[1] if title.startswith(":") else title
+    return Message(
+        text=_cut(f"{escape(plain_title)}. {_plain(body)}".strip(), 3000),
+        blocks=[block.to_dict() for block in blocks],
+    )
+
+
+def render_note(view: View, note: str) -> Message:
+    """A line in an incident's thread."""
+    return Message(text=_cut(note, 3000))
+
+
+def _stock(view: View) -> tuple[str, str]:
+    i = view.incident
+    where = f"{i.model} at {i.store}"
+    if not i.open:
+        title = f":white_check_mark: Resolved: {where}"
+    elif i.severity is Severity.OUT:
+        title = f"{ICON[Severity.OUT]} Out of stock: {where}"
+    elif i.severity is Severity.LOW:
+        title = f"{ICON[Severity.LOW]} Low stock: {where}"
+    else:
+        title = f"{ICON[Severity.HIGH]} Overstock: {where}"
+    side = "or fewer" if i.kind is Kind.LOW else "or more"
+    lines = [
+        f"*{i.level}* left"
+        + (f" (alert at {i.threshold} {side})" if i.threshold is not None else "")
+    ]
+    if not i.open:
+        lines[0] = f"*{i.level}* in stock now; the alert lasted {_span(i.fired_at, i.resolved_at)}"
+    lines.extend(_handling(i, view.now))
+    return title, "\n".join(lines)
+
+
+def _chain(view: View) -> tuple[str, str]:
+    i = view.incident
+    stores = i.detail.get("stores", len(view.members))
+    if not i.open:
+        return f":white_check_mark: Resolved: {i.model} is back in stock", ""
+    title = f"{ICON[Severity.LOW]} {i.model} is short in {stores} stores"
+    lines = [
+        f"• {escape(m.store or '')}: *{m.level}* left"
+        + (" (out of stock)" if m.severity is Severity.OUT else "")
+        for m in view.members[:DIGEST_LINES]
+    ]
+    if len(view.members) > DIGEST_LINES:
+        lines.append(f"… and {len(view.members) - DIGEST_LINES} more stores")
+    lines.extend(_handling(i, view.now))
+    return title, "\n".join(lines)
+
+
+def _flapping(view: View) -> tuple[str, str]:
+    i = view.incident
+    side = i.detail.get("side", "low")
+    where = f"{i.model} at {i.store}"
+    if not i.open:
+        return f":white_check_mark: Settled: {where}", "No threshold crossing for 30 minutes."
+    body = (
+        f"It keeps crossing its {side} threshold: {i.detail.get('alerts', 0)} alerts lately"
+        f" (now {i.level}). Those alerts are counted here instead of posted one by one, until"
+        " it settles (30 minutes without a crossing)."
+    )
+    return f":warning: Flapping: {where}", body
+
+
+def _digest(view: View) -> tuple[str, str]:
+    i = view.incident
+    folded = i.detail.get("folded", 0)
+    open_members = [m for m in view.members if m.open]
+    if i.detail.get("reason") == "quiet":
+        title = f":crescent_moon: While quiet hours ran: {folded} alerts"
+    elif "ended_at" in i.detail:
+        title = f":rotating_light: Alert flood is over: {folded} alerts were folded here"
+    else:
+        title = f":rotating_light: Alert flood: {folded} alerts folded into this message"
+    counts = {s: sum(1 for m in open_members if m.severity is s) for s in ICON}
+    summary = ", ".join(f"{counts[s]} {name}" for s, name in
+                        [(Severity.OUT, "out of stock"), (Severity.LOW, "low"),
+                         (Severity.HIGH, "overstocked")] if counts[s])  # fmt: skip
+    lines = [
+        f"*{len(open_members)}* still open"
+        + (f" ({summary})" if summary else "")
+        + f", {folded - len(open_members)} resolved since."
+    ]
+    for member in open_members[:DIGEST_LINES]:
+        lines.append(f"{_icon(member)} {escape(_name(member))}: {_level(member)} `#{member.id}`")
+    if len(open_members) > DIGEST_LINES:
+        lines.append(f"… and {len(open_members) - DIGEST_LINES} more: `/alerts` lists them all.")
+    if i.open and "ended_at" not in i.detail and i.detail.get("reason") != "quiet":
+        lines.append("More than 10 new alerts in 10 minutes: new ones join this message until"
+                     " the channel calms down.")  # fmt: skip
+    return title, "\n".join(lines)
+
+
+def _feed(view: View) -> tuple[str, str]:
+    i = view.incident
+    if i.kind is Kind.FEED_DOWN:
+        if not i.open:
+            return (
+                f":white_check_mark: Feed back: {i.store}",
+                f"Down for {_span(i.opened_at, i.resolved_at)}.",
+            )
+        state = i.detail.get("state", "disconnected")
+        return (
+            f":rotating_light: Feed {state}: {i.store}",
+            f"No sales are coming in since {_time(i.opened_at)}: "
+            f"{escape(i.detail.get('reason', ''))}",
+        )
+    if not i.open:
+        return f":white_check_mark: Bad frames back to normal: {i.store}", ""
+    reasons = ", ".join(f"{k} {v}" for k, v in sorted(i.detail.get("reasons", {}).items()))
+    return (
+        f":warning: Bad frames from {i.store}",
+        f"*{i.level}* refused in the last minute (limit {i.threshold}): {reasons}. "
+        "They are kept in the dead-letter table.",
+    )
+
+
+def _handling(i: Incident, now: float) -> list[str]:
+    lines = []
+    if i.acked_by:
+        lines.append(f":eyes: Acknowledged by <@{i.acked_by}> at {_time(i.acked_at)}")
+    if i.snoozed_until and i.snoozed(now):
+        lines.append(f":zzz: Snoozed by <@{i.snoozed_by}> until {_time(i.snoozed_until)}")
+    if i.muted_by:
+        lines.append(f":no_bell: Muted by <@{i.muted_by}>: no new alerts for this here")
+    return lines
+
+
+def _footer(view: View) -> str:
+    i = view.incident
+    parts = [f"#{i.id}"]
+    if view.rule is not None:
+        parts.append(f"rule: {escape(view.rule.describe())}")
+    parts.append(f"since {_time(i.opened_at)}")
+    return " · ".join(parts)
+
+
+def _buttons(i: Incident) -> ActionsBlock:
+    value = str(i.id)
+    elements = []
+    for action_id, label in ACTIONS.items():
+        if action_id == "incident_ack" and i.acked_by:
+            continue
+        if action_id == "incident_mute":
+            elements.append(ButtonElement(
+                text=label, action_id=action_id, value=value, style="danger",
+                confirm=ConfirmObject(
+                    title="Mute this alert?",
+                    text="No new alerts for this in this channel until someone unmutes it.",
+                    confirm="Mute", deny="Cancel",
+                ),
+            ))  # fmt: skip
+            continue
+        style = "primary" if action_id == "incident_ack" else None
+        elements.append(ButtonElement(text=label, action_id=action_id, value=value, style=style))
+    return ActionsBlock(block_id=f"incident:{i.id}", elements=elements)
+
+
+def _icon(i: Incident) -> str:
+    return ICON.get(i.severity, ":warning:") if i.severity else ":warning:"
+
+
+def _name(i: Incident) -> str:
+    if i.kind is Kind.CHAIN:
+        return f"{i.model} in {i.detail.get('stores', '?')} stores"
+    if i.store and i.model:
+        return f"{i.model} at {i.store}"
+    return i.store or i.model or i.kind.value
+
+
+def _level(i: Incident) -> str:
+    if i.level is None:
+        return i.kind.value
+    return "out of stock" if i.severity is Severity.OUT else f"{i.level} left"
+
+
+def _time(at: float | None) -> str:
+    """A time Slack shows in each reader's own zone; the fallback is UTC."""
+    if at is None:
+        return "?"
+    fallback = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(at)}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def _span(start: float, end: float | None) -> str:
+    seconds = max(0, (end or start) - start)
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def escape(text: str) -> str:
+    """Text from the feed or from people, made safe for Slack's mrkdwn: `<!channel>` in a store
+    name must not ping a channel, nor `<https://...|x>` make a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _plain(markdown: str) -> str:
+    """Block Kit markdown as plain text for the fallback (escapes kept, marks removed)."""
+    text = markdown.replace("*", "").replace("`", "")
+    while "<!date^" in text:
+        start = text.index("<!date^")
+        end = text.index(">", start)
+        text = text[:start] + text[start:end].rsplit("|", 1)[-1] + text[end + 1 :]
+    return " ".join(line.strip() for line in text.splitlines())
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

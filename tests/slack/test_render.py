@@ -1,0 +1,138 @@
+"""Rendering: every kind of incident becomes valid Block Kit with a readable fallback."""
+
+import json
+
+from bot.core.alerts import Severity
+from bot.core.engine import View
+from bot.core.incidents import Incident, Kind, Shown
+from bot.core.rules import Rule, Thresholds
+from bot.slack.render import ACTIONS, render, render_note
+
+NOW = 1_790_000_000.0
+
+
+def incident(**fields) -> Incident:
+    base = {"id": 42, "channel": "C1", "kind": Kind.LOW, "store": "ALDO Maine Mall",
+            "model": "ADERI", "severity": Severity.LOW, "opened_at": NOW - 120,
+            "fired_at": NOW - 60, "level": 4, "threshold": 10, "shown": Shown.MESSAGE}  # fmt: skip
+    base.update(fields)
+    return Incident(**base)
+
+
+def view(i: Incident, members=(), rule=None) -> View:
+    return View(i, tuple(members), rule, NOW)
+
+
+def blocks_text(message) -> str:
+    return json.dumps(message.blocks, ensure_ascii=False)
+
+
+def actions_of(message) -> list[str]:
+    return [e["action_id"] for b in message.blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+def test_a_low_stock_message_says_what_where_how_many_and_offers_the_buttons():
+    rule = Rule("C1", "", "", Thresholds(low=10), "U1", 0)
+    message = render(view(incident(), rule=rule))
+
+    assert message.text.startswith("Low stock: ADERI at ALDO Maine Mall. 4 left (alert at 10")
+    header = message.blocks[0]
+    assert header["type"] == "header"
+    assert header["text"]["text"] == ":large_orange_circle: Low stock: ADERI at ALDO Maine Mall"
+    assert actions_of(message) == list(ACTIONS)
+    actions = next(b for b in message.blocks if b["type"] == "actions")
+    assert actions["block_id"] == "incident:42"
+    assert {e["value"] for e in actions["elements"]} == {"42"}
+    assert "rule: low &lt;= 10, high &gt;= 80 (channel default)" in blocks_text(message)
+
+
+def test_out_of_stock_and_overstock_have_their_own_headline():
+    out = render(view(incident(severity=Severity.OUT, level=0)))
+    high = render(view(incident(kind=Kind.HIGH, severity=Severity.HIGH, level=95, threshold=80)))
+
+    assert out.text.startswith("Out of stock: ADERI at ALDO Maine Mall. 0 left")
+    assert high.text.startswith(
+        "Overstock: ADERI at ALDO Maine Mall. 95 left (alert at 80 or more)"
+    )
+
+
+def test_a_resolved_incident_has_no_buttons_and_says_how_long_it_lasted():
+    message = render(view(incident(resolved_at=NOW, level=30)))
+
+    assert message.text.startswith("Resolved: ADERI at ALDO Maine Mall. 30 in stock now")
+    assert "lasted 60 s" in message.text
+    assert actions_of(message) == []
+
+
+def test_who_acknowledged_snoozed_or_muted_is_shown_and_acknowledge_is_gone():
+    i = incident(acked_by="U1", acked_at=NOW - 5, snoozed_by="U2", snoozed_until=NOW + 3600,
+                 muted_by="U3")  # fmt: skip
+    message = render(view(i))
+
+    body = blocks_text(message)
+    assert "Acknowledged by <@U1>" in body
+    assert "Snoozed by <@U2> until <!date^" in body
+    assert "Muted by <@U3>" in body
+    assert "incident_ack" not in actions_of(message)
+
+
+def test_names_from_the_feed_cannot_ping_or_link():
+    evil = "<!channel> & <https://evil.example|click>"
+    i = incident(store=evil, kind=Kind.CHAIN, severity=Severity.LOW, model="ADERI",
+                 detail={"stores": 1})  # fmt: skip
+    member = incident(store=evil)
+    message = render(view(i, members=[member]))
+
+    blob = message.text + json.dumps(message.blocks)
+    assert "<!channel>" not in blob
+    assert "<https://evil" not in blob
+    assert "&lt;!channel&gt; &amp;" in blob
+
+
+def test_a_chain_wide_shortage_lists_its_stores():
+    members = [incident(id=n, store=f"Store {n}", level=n) for n in range(20)]
+    chain = incident(kind=Kind.CHAIN, store=None, detail={"stores": 20})
+    message = render(view(chain, members=members))
+
+    assert message.blocks[0]["text"]["text"] == ":large_orange_circle: ADERI is short in 20 stores"
+    assert "• Store 0: *0* left" in blocks_text(message)
+    assert "… and 5 more stores" in message.text
+
+
+def test_a_digest_counts_what_it_folds_and_lists_the_worst():
+    members = [
+        incident(id=n, severity=Severity.OUT, level=0) if n < 3 else incident(id=n, level=5)
+        for n in range(20)
+    ]
+    digest = incident(kind=Kind.DIGEST, store=None, model=None, severity=None,
+                      detail={"reason": "flood", "folded": 25})  # fmt: skip
+    message = render(view(digest, members=members))
+
+    assert message.text.startswith("Alert flood: 25 alerts folded into this message.")
+    assert "20 still open (3 out of stock, 17 low), 5 resolved since." in message.text
+    assert "… and 5 more: /alerts lists them all." in message.text
+    assert actions_of(message) == []
+
+
+def test_other_kinds_render_too():
+    for i in [
+        incident(kind=Kind.FLAPPING, severity=None, detail={"side": "low", "alerts": 4}),
+        incident(kind=Kind.FEED_DOWN, store="ws://feed/", model=None, severity=None,
+                 detail={"state": "stale", "reason": "no message for 60 s"}),
+        incident(kind=Kind.BAD_FRAMES, store="ws://feed/", model=None, severity=None, level=99,
+                 threshold=60, detail={"reasons": {"not_json": 99}}),
+        incident(kind=Kind.DIGEST, store=None, model=None, severity=None,
+                 detail={"reason": "quiet", "folded": 2}),
+    ]:  # fmt: skip
+        message = render(view(i))
+        assert message.text
+        assert message.blocks[0]["type"] == "header"
+
+
+def test_a_very_long_name_is_cut_to_slacks_header_limit():
+    message = render(view(incident(store="S" * 200, model="M" * 200)))
+    assert len(message.blocks[0]["text"]["text"]) == 150
+
+
+def test_a_thread_note_is_plain_text():
+    assert render_note(view(incident()), "Acknowledged by <@U1>.").text == "Acknowledged by <@U1>."
