@@ -250,6 +250,18 @@ class AlertEngine:
             now,
         )
 
+    def ensure_default_rule(
+        self, channel: str, thresholds: Thresholds, now: float
+    ) -> Change | None:
+        """Give a channel with no rules at all a default rule (from the settings). A channel
+        someone has configured is left as it is."""
+        config = self.book.channels.get(channel)
+        if config is not None and config.rules:
+            return None
+        return self.set_rule(
+            channel, store="", model="", thresholds=thresholds, user="settings", now=now
+        )
+
     def clear_rule(self, channel: str, *, store: str, model: str, user: str, now: float) -> Change:
         return self._configure(
             self.book.clear_rule(channel, store=store, model=model, user=user, at=now), now
@@ -269,6 +281,11 @@ class AlertEngine:
             out = notifier.take()
             if out:
                 self._fx.outgoing.extend(out)
+                # A message going out changed how its incident is shown: persist that too.
+                for outgoing in out:
+                    incident = self.incidents.get(outgoing.incident_id)
+                    if incident is not None:
+                        self._touch(incident)
             self._fx.notifiers[channel] = notifier.state()
         effects, self._fx = self._fx, Effects()
         return effects
@@ -571,11 +588,12 @@ class AlertEngine:
             if ops is None:
                 continue
             down_key = (ops, url, "", Side.LOW)
-            if (
-                status.state is not FeedState.LIVE
+            # Stale already means silent for the limit; disconnected must last as long.
+            down = status.state is FeedState.STALE or (
+                status.state is FeedState.DISCONNECTED
                 and now - status.since >= self.settings.feed_down_after
-                and down_key not in self._current
-            ):
+            )
+            if down and down_key not in self._current:
                 incident = self._new_incident(
                     ops, Kind.FEED_DOWN, url, None, None, opened_at=status.since, now=now,
                     level=None, threshold=None,

@@ -260,17 +260,6 @@ class RuleBook:
         return Change(channel_id, user, at, "quiet_hours", summary)
 
 
-def with_default_rule(
-    book: RuleBook, channel_id: str, thresholds: Thresholds, *, at: float
-) -> Change | None:
-    """Give a channel that has no rules at all a default rule (from the settings). A channel
-    someone has configured is left as it is."""
-    channel = book.channels.get(channel_id)
-    if channel is not None and channel.rules:
-        return None
-    return book.set_rule(channel_id, thresholds=thresholds, user="settings", at=at)
-
-
 def _check_name(kind: str, name: str) -> None:
     if len(name) > MAX_NAME_CHARS or any(ord(c) < 32 for c in name):
         raise RuleError(f"that is not a {kind} name")

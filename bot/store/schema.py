@@ -66,6 +66,103 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (feed_id, reason)
     ) WITHOUT ROWID;
     """,
+    # 2: alerting. Channel configuration with its audit log; the engine's state (incidents,
+    # alert machines, mutes, notifier state); the outbox the writer fills in the transaction
+    # that decided each message, and the deliveries the sender records.
+    """
+    CREATE TABLE channels (
+        id TEXT PRIMARY KEY,
+        stores TEXT,  -- JSON array; NULL watches every store
+        models TEXT,  -- JSON array; NULL watches every model
+        quiet_hours TEXT,  -- JSON {"start", "end", "timezone"}; NULL: none
+        updated_at REAL NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE rules (
+        channel TEXT NOT NULL,
+        store TEXT NOT NULL,  -- '' for any store
+        model TEXT NOT NULL,  -- '' for any model
+        low INTEGER,
+        high INTEGER,
+        gate_readings INTEGER NOT NULL,
+        gate_seconds REAL NOT NULL,
+        updated_by TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (channel, store, model)
+    ) WITHOUT ROWID;
+    CREATE TABLE config_changes (
+        id INTEGER PRIMARY KEY,
+        at REAL NOT NULL,
+        channel TEXT NOT NULL,
+        user TEXT NOT NULL,
+        action TEXT NOT NULL,
+        summary TEXT NOT NULL
+    );
+    CREATE TABLE incidents (
+        id INTEGER PRIMARY KEY,
+        channel TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        store TEXT,
+        model TEXT,
+        severity TEXT,
+        opened_at REAL NOT NULL,
+        fired_at REAL NOT NULL,
+        resolved_at REAL,
+        level INTEGER,
+        threshold INTEGER,
+        shown TEXT NOT NULL,
+        parent_id INTEGER,
+        acked_by TEXT,
+        acked_at REAL,
+        snoozed_by TEXT,
+        snoozed_until REAL,
+        muted_by TEXT,
+        detail TEXT NOT NULL  -- JSON
+    );
+    CREATE INDEX incidents_open ON incidents (channel) WHERE resolved_at IS NULL;
+    CREATE TABLE alert_machines (
+        channel TEXT NOT NULL,
+        store TEXT NOT NULL,
+        model TEXT NOT NULL,
+        side TEXT NOT NULL,
+        state TEXT NOT NULL,  -- JSON of AlertMachine
+        PRIMARY KEY (channel, store, model, side)
+    ) WITHOUT ROWID;
+    CREATE TABLE mutes (
+        channel TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        store TEXT NOT NULL,
+        model TEXT NOT NULL,
+        muted_by TEXT NOT NULL,
+        muted_at REAL NOT NULL,
+        PRIMARY KEY (channel, kind, store, model)
+    ) WITHOUT ROWID;
+    CREATE TABLE notifiers (
+        channel TEXT PRIMARY KEY,
+        state TEXT NOT NULL  -- JSON of ChannelNotifier.state()
+    ) WITHOUT ROWID;
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        created_at REAL NOT NULL,
+        channel TEXT NOT NULL,
+        op TEXT NOT NULL,  -- post | update | reply
+        incident_id INTEGER NOT NULL,
+        payload TEXT NOT NULL  -- JSON {"text", "blocks"?, "broadcast"?}
+    );
+    CREATE TABLE deliveries (
+        outbox_id INTEGER PRIMARY KEY,
+        state TEXT NOT NULL,  -- trying | sent | superseded | failed
+        attempts INTEGER NOT NULL,
+        first_attempt_at REAL,
+        done_at REAL,
+        error TEXT
+    );
+    -- Where each incident's message is in Slack, once posted.
+    CREATE TABLE messages (
+        incident_id INTEGER PRIMARY KEY,
+        channel_id TEXT NOT NULL,
+        ts TEXT NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -13,6 +13,7 @@ import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 import aiosqlite
 
@@ -35,8 +36,24 @@ class Tick:
 
 _STOP = object()
 
-Item = SaleEvent | BadFrame | Tick
+Item = object  # SaleEvent, BadFrame, Tick, or anything the processor takes
 CommitHook = Callable[[Sequence[SaleEvent], float], None]
+
+
+class BatchProcessor(Protocol):
+    """More work done on each batch, written in the batch's own transaction."""
+
+    def prepare(self, items: Sequence[object], now: float) -> Any:
+        """Decide, in memory, what the batch changes; None if nothing. Called once a batch."""
+
+    async def persist(self, db: aiosqlite.Connection, prepared: Any) -> None:
+        """Write `prepared` inside the open transaction (may run again if it is retried)."""
+
+    def committed(self, prepared: Any) -> None:
+        """The transaction holding `prepared` committed."""
+
+    def failed(self, prepared: Any, error: BaseException) -> None:
+        """The batch will never be written."""
 
 
 @dataclass(slots=True)
@@ -109,6 +126,7 @@ class _Batch:
     level_rows: list[list]
     dead_rows: list[tuple]
     bad_counts: list[list]
+    processed: Any = None  # the processor's rows, if any
 
 
 class Writer:
@@ -123,8 +141,10 @@ class Writer:
         dead_letter_limit: int,
         retention_days: float,
         clock: Callable[[], float] = time.time,
+        processor: BatchProcessor | None = None,
     ) -> None:
         self._db = db
+        self._processor = processor
         self._batch_size = batch_size
         self._dead_letter_limit = dead_letter_limit
         self._retention_seconds = retention_days * 86_400
@@ -181,7 +201,7 @@ class Writer:
             batch = await self.queue.get_batch(self._batch_size)
             stopping = batch[-1] is _STOP
             items = [item for item in batch if item is not _STOP]
-            if any(not isinstance(item, Tick) for item in items):
+            if self._processor is not None or any(type(i) is not Tick for i in items):
                 await self._write(items)
             await self._sweep_if_due()
             if stopping:
@@ -189,12 +209,18 @@ class Writer:
 
     async def _write(self, items: Sequence[object]) -> None:
         batch = self._prepare(items)
+        if not (batch.event_rows or batch.dead_rows or batch.processed is not None):
+            return
         delay = 1.0
         while True:
             try:
                 await self._persist(batch)
                 break
-            except sqlite3.OperationalError as error:
+            except BaseException as error:
+                if not isinstance(error, sqlite3.OperationalError):
+                    if self._processor is not None and batch.processed is not None:
+                        self._processor.failed(batch.processed, error)
+                    raise
                 # Disk full, I/O error, a lock held too long by another program: the batch is
                 # kept and retried; meanwhile the queue fills and the feed waits.
                 log.error(
@@ -205,6 +231,8 @@ class Writer:
                 delay = min(delay * 2, 30.0)
         for names in (self._feeds, self._stores, self._models):
             names.commit()
+        if batch.processed is not None:
+            self._processor.committed(batch.processed)
 
         now = self._clock()
         stats = self.stats
@@ -257,6 +285,9 @@ class Writer:
             for names in (feeds, stores, models)
             if names.staged
         ]
+        processed = None
+        if self._processor is not None:
+            processed = self._processor.prepare(items, self._clock())
         return _Batch(
             events=events,
             bad=bad,
@@ -265,6 +296,7 @@ class Writer:
             level_rows=list(levels.values()),
             dead_rows=dead_rows[-self._dead_letter_limit :],
             bad_counts=list(counts.values()),
+            processed=processed,
         )
 
     async def _persist(self, batch: _Batch) -> None:
@@ -283,6 +315,8 @@ class Writer:
                     (self._dead_letter_limit,),
                 )
                 await db.executemany(_COUNT_BAD, batch.bad_counts)
+            if batch.processed is not None:
+                await self._processor.persist(db, batch.processed)
             await db.execute("COMMIT")
         except BaseException:
             if db.in_transaction:

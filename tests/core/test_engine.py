@@ -63,8 +63,10 @@ def test_a_low_alert_waits_for_its_gate_then_the_grouping_window_then_posts():
     assert h.calls() == []  # fired, now in the 1 s grouping window
     h.tick(61)
 
-    assert h.calls() == [("post", "low", "Eaton", "ADERI", None)]
+    effects = h.engine.take_effects()
     incident = h.incident(Kind.LOW, "Eaton", "ADERI")
+    assert [(o.op, o.incident_id) for o in effects.outgoing] == [(Op.POST, incident.id)]
+    assert effects.incidents[incident.id].shown is Shown.MESSAGE  # persisted as shown
     assert (incident.severity, incident.level, incident.threshold) == (Severity.LOW, 8, 10)
     assert (incident.opened_at, incident.fired_at, incident.shown) == (0, 60, Shown.MESSAGE)
 

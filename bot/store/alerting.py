@@ -1,0 +1,343 @@
+"""Alerting inside the writer's transaction.
+
+The writer hands every batch to AlertingProcessor: it runs the engine over the batch (sales,
+bad frames, ticks, feed transitions, people's commands), renders the messages the engine
+decided, and writes incidents, machine state, notifier state, audit records and outbox rows in
+the batch's own transaction. So a state change and the message that tells it commit together:
+after a crash, what was committed is either in the outbox or was sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import time as clock_time
+
+import aiosqlite
+
+from bot.core.alerts import AlertMachine, Phase, Severity, Side
+from bot.core.engine import AlertEngine, CommandError, EngineSettings
+from bot.core.events import BadFrame, SaleEvent
+from bot.core.feed_health import Transition
+from bot.core.incidents import Incident, Kind, Shown
+from bot.core.notify import Op
+from bot.core.rules import Channel, QuietHours, Rule, RuleBook, RuleError, Scope, Thresholds
+from bot.slack.render import render, render_note
+from bot.store.writer import Tick
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A change someone asked for, applied by the writer in order with the feed and answered
+    once it has committed: `future` gets `action(engine, at)`'s result or its error."""
+
+    action: Callable[[AlertEngine, float], object]
+    at: float
+    future: asyncio.Future
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """One Slack call to make, as committed."""
+
+    id: int
+    created_at: float
+    channel: str
+    op: str
+    incident_id: int
+    payload: str  # JSON: {"text", "blocks"?, "broadcast"?}
+
+
+@dataclass(slots=True)
+class AlertRows:
+    incidents: list[tuple] = field(default_factory=list)
+    machines: list[tuple] = field(default_factory=list)
+    machines_gone: list[tuple] = field(default_factory=list)
+    mutes: list[tuple] = field(default_factory=list)
+    mutes_gone: list[tuple] = field(default_factory=list)
+    notifiers: list[tuple] = field(default_factory=list)
+    outbox: list[OutboxRow] = field(default_factory=list)
+    changes: list[tuple] = field(default_factory=list)
+    channels: list[tuple] = field(default_factory=list)
+    rules: list[tuple] = field(default_factory=list)
+    answers: list[tuple[Command, object, Exception | None]] = field(default_factory=list)
+
+
+_INCIDENT_COLUMNS = (
+    "id, channel, kind, store, model, severity, opened_at, fired_at, resolved_at, level, "
+    "threshold, shown, parent_id, acked_by, acked_at, snoozed_by, snoozed_until, muted_by, detail"
+)
+
+
+class AlertingProcessor:
+    """Runs the alert engine on each of the writer's batches; see the module docstring."""
+
+    def __init__(self, engine: AlertEngine, *, next_outbox_id: int) -> None:
+        self.engine = engine
+        self._next_outbox_id = next_outbox_id
+        self._last_notifier_state: dict[str, str] = {}
+        self.outbox_listeners: list[Callable[[list[OutboxRow]], None]] = []
+
+    def prepare(self, items: Sequence[object], now: float) -> AlertRows | None:
+        """Run the engine over the batch; return the rows it changed (rendered and ready), or
+        None if it changed nothing."""
+        engine = self.engine
+        answers: list[tuple[Command, object, Exception | None]] = []
+        for item in items:
+            kind = type(item)
+            if kind is SaleEvent:
+                engine.sale(item.store, item.model, item.inventory, item.at)
+            elif kind is Tick:
+                engine.tick(item.at)
+            elif kind is BadFrame:
+                engine.bad_frame(item.feed, item.reason.value, item.at)
+            elif kind is Transition:
+                engine.feed_changed(item)
+            elif kind is Command:
+                try:
+                    answers.append((item, item.action(engine, item.at), None))
+                except (CommandError, RuleError) as error:
+                    answers.append((item, None, error))
+        rows = self._rows(engine.take_effects(), now)
+        rows.answers = answers
+        engine.forget_closed()
+        return rows if rows != AlertRows() else None
+
+    async def persist(self, db: aiosqlite.Connection, rows: AlertRows) -> None:
+        """Write the rows inside the writer's open transaction."""
+        if rows.incidents:
+            await db.executemany(
+                f"INSERT OR REPLACE INTO incidents ({_INCIDENT_COLUMNS}) "
+                f"VALUES ({', '.join('?' * 19)})",
+                rows.incidents,
+            )
+        if rows.machines:
+            await db.executemany(
+                "INSERT OR REPLACE INTO alert_machines VALUES (?, ?, ?, ?, ?)", rows.machines
+            )
+        if rows.machines_gone:
+            await db.executemany(
+                "DELETE FROM alert_machines WHERE channel = ? AND store = ? AND model = ? "
+                "AND side = ?",
+                rows.machines_gone,
+            )
+        if rows.mutes:
+            await db.executemany(
+                "INSERT OR REPLACE INTO mutes VALUES (?, ?, ?, ?, ?, ?)", rows.mutes
+            )
+        if rows.mutes_gone:
+            await db.executemany(
+                "DELETE FROM mutes WHERE channel = ? AND kind = ? AND store = ? AND model = ?",
+                rows.mutes_gone,
+            )
+        if rows.notifiers:
+            await db.executemany("INSERT OR REPLACE INTO notifiers VALUES (?, ?)", rows.notifiers)
+        if rows.outbox:
+            await db.executemany(
+                "INSERT INTO outbox (id, created_at, channel, op, incident_id, payload) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (r.id, r.created_at, r.channel, r.op, r.incident_id, r.payload)
+                    for r in rows.outbox
+                ],
+            )
+        if rows.changes:
+            await db.executemany(
+                "INSERT INTO config_changes (at, channel, user, action, summary) "
+                "VALUES (?, ?, ?, ?, ?)",
+                rows.changes,
+            )
+        if rows.channels:
+            await db.executemany(
+                "INSERT OR REPLACE INTO channels VALUES (?, ?, ?, ?, ?)", rows.channels
+            )
+            await db.executemany(
+                "DELETE FROM rules WHERE channel = ?", [(c[0],) for c in rows.channels]
+            )
+            await db.executemany("INSERT INTO rules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows.rules)
+
+    def committed(self, rows: AlertRows) -> None:
+        """The batch is durable: answer the commands, hand the outbox rows to the sender."""
+        for command, result, error in rows.answers:
+            if command.future.done():
+                continue
+            if error is None:
+                command.future.set_result(result)
+            else:
+                command.future.set_exception(error)
+        if rows.outbox:
+            for listener in self.outbox_listeners:
+                listener(rows.outbox)
+
+    def failed(self, rows: AlertRows, error: BaseException) -> None:
+        """The batch could not be written and never will be (the writer is stopping)."""
+        for command, _, _ in rows.answers:
+            if not command.future.done():
+                command.future.set_exception(error)
+
+    def _rows(self, effects, now: float) -> AlertRows:
+        engine = self.engine
+        rows = AlertRows()
+        rows.incidents = [_incident_row(i) for i in effects.incidents.values()]
+        for key, machine in effects.machines.items():
+            channel, store, model, side = key
+            if machine is None:
+                rows.machines_gone.append((channel, store, model, side.value))
+            else:
+                rows.machines.append((channel, store, model, side.value, _machine_json(machine)))
+        for key, mute in effects.mutes.items():
+            if mute is None:
+                rows.mutes_gone.append(key)
+            else:
+                rows.mutes.append((*key, *mute))
+        for channel, state in effects.notifiers.items():
+            encoded = json.dumps(state, separators=(",", ":"))
+            if self._last_notifier_state.get(channel) != encoded:
+                self._last_notifier_state[channel] = encoded
+                rows.notifiers.append((channel, encoded))
+        for outgoing in effects.outgoing:
+            view = engine.view(outgoing.incident_id, now)
+            if view is None:
+                continue
+            if outgoing.op is Op.REPLY:
+                message = render_note(view, outgoing.note or "")
+                payload = {"text": message.text, "broadcast": outgoing.broadcast}
+            else:
+                message = render(view)
+                payload = {"text": message.text, "blocks": message.blocks}
+            rows.outbox.append(
+                OutboxRow(
+                    self._next_outbox_id,
+                    now,
+                    outgoing.channel,
+                    outgoing.op.value,
+                    outgoing.incident_id,
+                    json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+                )
+            )
+            self._next_outbox_id += 1
+        rows.changes = [(c.at, c.channel, c.user, c.action, c.summary) for c in effects.changes]
+        for channel_id in effects.channels:
+            channel = engine.book.channels[channel_id]
+            rows.channels.append(_channel_row(channel, now))
+            rows.rules.extend(_rule_row(rule) for rule in channel.rules.values())
+        return rows
+
+
+async def load_engine(db: aiosqlite.Connection, settings: EngineSettings) -> AlertEngine:
+    """The engine as the last run left it: rules, open incidents, machines, mutes, notifiers."""
+    book = RuleBook()
+    async with db.execute("SELECT id, stores, models, quiet_hours FROM channels") as cursor:
+        for channel_id, stores, models, quiet in await cursor.fetchall():
+            book.channels[channel_id] = Channel(
+                channel_id,
+                Scope(_names(stores), _names(models)),
+                _quiet(quiet),
+            )
+    async with db.execute("SELECT * FROM rules") as cursor:
+        for channel, store, model, low, high, readings, seconds, by, at in await cursor.fetchall():
+            rule = Rule(channel, store, model, Thresholds(low, high, readings, seconds), by, at)
+            book.channel(channel).rules[(store, model)] = rule
+    async with db.execute("SELECT max(id) FROM incidents") as cursor:
+        (last_id,) = await cursor.fetchone()
+    engine = AlertEngine(book, settings, next_id=(last_id or 0) + 1)
+    waiting = (Shown.WAITING.value, Shown.HELD.value)
+    async with db.execute(
+        f"SELECT {_INCIDENT_COLUMNS} FROM incidents WHERE resolved_at IS NULL "
+        f"OR shown IN {waiting} OR id IN "
+        "(SELECT parent_id FROM incidents WHERE resolved_at IS NULL AND parent_id IS NOT NULL)"
+    ) as cursor:
+        incidents = [_incident_from_row(row) for row in await cursor.fetchall()]
+    async with db.execute("SELECT * FROM alert_machines") as cursor:
+        machines = [
+            ((channel, store, model, Side(side)), _machine_from_json(Side(side), state))
+            for channel, store, model, side, state in await cursor.fetchall()
+        ]
+    async with db.execute("SELECT * FROM mutes") as cursor:
+        mutes = [((c, k, s, m), (by, at)) for c, k, s, m, by, at in await cursor.fetchall()]
+    async with db.execute("SELECT channel, state FROM notifiers") as cursor:
+        notifiers = [(channel, json.loads(state)) for channel, state in await cursor.fetchall()]
+    engine.restore(incidents=incidents, machines=machines, mutes=mutes, notifiers=notifiers)
+    return engine
+
+
+async def next_outbox_id(db: aiosqlite.Connection) -> int:
+    async with db.execute("SELECT max(id) FROM outbox") as cursor:
+        (last,) = await cursor.fetchone()
+    return (last or 0) + 1
+
+
+def _incident_row(i: Incident) -> tuple:
+    return (
+        i.id, i.channel, i.kind.value, i.store, i.model, i.severity.value if i.severity else None,
+        i.opened_at, i.fired_at, i.resolved_at, i.level, i.threshold, i.shown.value, i.parent_id,
+        i.acked_by, i.acked_at, i.snoozed_by, i.snoozed_until, i.muted_by,
+        json.dumps(i.detail, separators=(",", ":")),
+    )  # fmt: skip
+
+
+def _incident_from_row(row: Sequence) -> Incident:
+    (id_, channel, kind, store, model, severity, opened, fired, resolved, level, threshold, shown,
+     parent, acked_by, acked_at, snoozed_by, snoozed_until, muted_by, detail) = row  # fmt: skip
+    return Incident(
+        id_, channel, Kind(kind), store, model, Severity(severity) if severity else None,
+        opened, fired, level, threshold, resolved, Shown(shown), parent, acked_by, acked_at,
+        snoozed_by, snoozed_until, muted_by, json.loads(detail),
+    )  # fmt: skip
+
+
+def _machine_json(machine: AlertMachine) -> str:
+    state = asdict(machine)
+    del state["side"]
+    return json.dumps(state, separators=(",", ":"))
+
+
+def _machine_from_json(side: Side, encoded: str) -> AlertMachine:
+    state = json.loads(encoded)
+    state["phase"] = Phase(state["phase"])
+    state["severity"] = Severity(state["severity"]) if state["severity"] else None
+    return AlertMachine(side, **state)
+
+
+def _channel_row(channel: Channel, now: float) -> tuple:
+    scope, quiet = channel.scope, channel.quiet
+    quiet_json = None
+    if quiet is not None:
+        quiet_json = json.dumps(
+            {
+                "start": f"{quiet.start:%H:%M}",
+                "end": f"{quiet.end:%H:%M}",
+                "timezone": quiet.timezone,
+            }
+        )
+    return (
+        channel.id,
+        json.dumps(sorted(scope.stores)) if scope.stores is not None else None,
+        json.dumps(sorted(scope.models)) if scope.models is not None else None,
+        quiet_json,
+        now,
+    )
+
+
+def _rule_row(rule: Rule) -> tuple:
+    t = rule.thresholds
+    return (rule.channel, rule.store, rule.model, t.low, t.high, t.gate_readings,
+            t.gate_seconds, rule.updated_by, rule.updated_at)  # fmt: skip
+
+
+def _names(encoded: str | None) -> frozenset[str] | None:
+    return None if encoded is None else frozenset(json.loads(encoded))
+
+
+def _quiet(encoded: str | None) -> QuietHours | None:
+    if encoded is None:
+        return None
+    q = json.loads(encoded)
+    return QuietHours(
+        clock_time.fromisoformat(q["start"]), clock_time.fromisoformat(q["end"]), q["timezone"]
+    )
