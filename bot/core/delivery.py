@@ -1,0 +1,99 @@
+"""Delivery policy for one Slack channel: the order, pace and retries of its calls.
+
+A lane holds a channel's outbox rows in order. It allows one call at a time, at most one a
+second (Slack shows about one message per second per channel and hides bursts), honours
+Retry-After on a 429, backs off on server and network errors, and stops calling a channel
+Slack refuses (not_in_channel, channel_not_found, ...) until a probe in a few minutes, rather
+than retrying in a storm. An edit that a later edit of the same message supersedes is skipped.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+MIN_INTERVAL = 1.0  # seconds between two calls to one channel
+BACKOFF_START = 2.0
+BACKOFF_CAP = 120.0
+BLOCKED_PROBE = 300.0  # seconds before trying a refused channel again
+
+
+@dataclass(slots=True)
+class Delivery:
+    """One outbox row on its way to Slack."""
+
+    outbox_id: int
+    op: str  # post | update | reply
+    incident_id: int
+    payload: str
+    attempts: int = 0
+    first_attempt_at: float | None = None
+    # An earlier attempt may have reached Slack (timeout, 5xx, crash): look before posting.
+    uncertain: bool = False
+
+
+class Lane:
+    """The deliveries of one channel; see the module docstring. Times are passed in."""
+
+    def __init__(self, channel: str, *, min_interval: float = MIN_INTERVAL) -> None:
+        self.channel = channel
+        self.min_interval = min_interval
+        self.queue: deque[Delivery] = deque()
+        self.next_at = 0.0  # no call before this time
+        self.blocked: str | None = None  # why Slack refuses this channel, while it does
+        self.last_call_at: float | None = None
+
+    def add(self, delivery: Delivery) -> None:
+        self.queue.append(delivery)
+
+    def next(self, now: float) -> Delivery | float | None:
+        """The delivery to make now, or how many seconds to wait, or None if idle."""
+        if not self.queue:
+            return None
+        if now < self.next_at:
+            return self.next_at - now
+        return self.queue[0]
+
+    def superseded(self) -> list[Delivery]:
+        """Take the edits at the head that a later edit of the same message replaces."""
+        dropped = []
+        while self.queue and self.queue[0].op == "update":
+            head = self.queue[0]
+            if not any(d.op == "update" and d.incident_id == head.incident_id
+                       for d in list(self.queue)[1:]):  # fmt: skip
+                break
+            dropped.append(self.queue.popleft())
+        return dropped
+
+    def started(self, now: float) -> None:
+        """A call for the head is going out now."""
+        self.queue[0].attempts += 1
+        self.last_call_at = now
+
+    def finished(self, now: float) -> None:
+        """The call came back (whatever the outcome). The next one waits `min_interval` from
+        now: measured from the answer, two calls reach Slack at least that far apart."""
+        self.next_at = max(self.next_at, now + self.min_interval)
+
+    def done(self) -> Delivery:
+        """The head was delivered, or failed for good: take it off."""
+        self.blocked = None
+        return self.queue.popleft()
+
+    def rate_limited(self, now: float, retry_after: float) -> None:
+        self.next_at = max(self.next_at, now + max(retry_after, self.min_interval))
+
+    def retry_later(self, now: float, *, uncertain: bool) -> float:
+        """A server or network error: back off (doubling per attempt). Returns the wait."""
+        head = self.queue[0]
+        head.uncertain = head.uncertain or uncertain
+        wait = min(BACKOFF_CAP, BACKOFF_START * 2 ** max(0, head.attempts - 1))
+        self.next_at = max(self.next_at, now + wait)
+        return wait
+
+    def block(self, now: float, reason: str) -> bool:
+        """Slack refuses the channel itself. True the first time (tell someone), then False."""
+        first = self.blocked != reason
+        self.blocked = reason
+        self.next_at = now + BLOCKED_PROBE
+        return first
