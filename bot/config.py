@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -62,6 +62,44 @@ class Settings(BaseSettings):
         1_000, ge=1, description="Bad frames kept in the dead-letter table (oldest dropped)."
     )
 
+    # Alerts
+    alert_channel: str | None = Field(
+        None,
+        description="Slack channel ID given a default rule at start, unless its rules were set.",
+    )
+    default_low: int = Field(
+        10, ge=0, le=1_000_000, description="Default rule: alert at this many pairs or fewer."
+    )
+    default_high: int | None = Field(
+        80,
+        ge=1,
+        le=1_000_000,
+        description="Default rule: alert at this many pairs or more (off: never).",
+    )
+    alert_gate_readings: int = Field(
+        2, ge=1, description="Readings a low or high level must last before it alerts."
+    )
+    alert_gate_seconds: float = Field(
+        60.0, ge=0, le=86_400, description="...and seconds it must last (out of stock: at once)."
+    )
+    alert_group_seconds: float = Field(
+        1.0, ge=0, le=600, description="New alerts wait this long to be grouped before posting."
+    )
+    alert_flood_limit: int = Field(
+        10, ge=1, description="More new messages than this in 10 minutes: one digest instead."
+    )
+    chain_min_stores: int = Field(
+        3,
+        ge=2,
+        description="A model low in this many of a channel's stores is one chain-wide alert.",
+    )
+    ops_channel: str | None = Field(
+        None, description="Slack channel ID for feed health alerts (down, stale, bad frames)."
+    )
+    bad_frames_alert_per_minute: int = Field(
+        60, ge=1, description="More bad frames than this in a minute from one feed alerts ops."
+    )
+
     # Slack
     slack_bot_token: SecretStr | None = Field(
         None, description="Bot token (xoxb-...); unset, alerts are written to the console."
@@ -78,6 +116,9 @@ class Settings(BaseSettings):
     slack_mode: Literal["socket", "http"] = Field(
         "socket", description="How Slack reaches the bot: socket (Socket Mode) or http."
     )
+    slack_timeout_seconds: float = Field(
+        10.0, gt=0, le=120, description="Wait this long for Slack to answer a call."
+    )
 
     # HTTP server and logs
     http_host: str = Field("127.0.0.1", description="Address the HTTP server listens on.")
@@ -85,6 +126,21 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="DEBUG, INFO, WARNING or ERROR."
     )
+
+    @field_validator("default_high", mode="before")
+    @classmethod
+    def _high_off(cls, value: object) -> object:
+        return (
+            None if isinstance(value, str) and value.strip().lower() in ("off", "none") else value
+        )
+
+    @model_validator(mode="after")
+    def _high_above_low(self) -> Settings:
+        if self.default_high is not None and self.default_high <= self.default_low:
+            raise ValueError(
+                f"DEFAULT_HIGH ({self.default_high}) must be above DEFAULT_LOW ({self.default_low})"
+            )
+        return self
 
     @field_validator("feed_urls", mode="before")
     @classmethod
@@ -147,8 +203,11 @@ def describe(error: ValidationError) -> list[str]:
     """One plain line per bad variable: its environment name and what is wrong."""
     lines = []
     for item in error.errors(include_url=False):
-        name = str(item["loc"][0]).upper() if item["loc"] else "settings"
         message = item["msg"].removeprefix("Value error, ")
+        if not item["loc"]:  # a check across variables names them itself
+            lines.append(message)
+            continue
+        name = str(item["loc"][0]).upper()
         value = item.get("input")
         shown = ""
         if (

@@ -7,40 +7,94 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 import aiosqlite
+from slack_sdk.web.async_client import AsyncWebClient
 from websockets.asyncio.server import Server
 
 from bot.config import Settings
+from bot.core.engine import AlertEngine, EngineSettings
+from bot.core.feed_health import Transition
+from bot.core.notify import NotifySettings
+from bot.core.rules import Thresholds
 from bot.feed.client import FeedClient
 from bot.feed.simulator import SimulatorOptions, serve_feed, server_url
+from bot.slack.sender import Sender
+from bot.slack.transport import ConsoleTransport, SlackTransport, Transport
 from bot.store import db as database
+from bot.store.alerting import AlertingProcessor, Command, load_engine, next_outbox_id
 from bot.store.writer import Tick, Writer
 
 log = logging.getLogger(__name__)
 
-TICK_SECONDS = 1.0
+TICK_SECONDS = 0.5  # how finely gates, grouping windows and snoozes see time pass
 PROGRESS_EVERY = 30.0
+
+T = TypeVar("T")
+
+
+def engine_settings(s: Settings) -> EngineSettings:
+    """The alert engine's settings, from the bot's."""
+    return EngineSettings(
+        notify=NotifySettings(group_wait=s.alert_group_seconds, flood_limit=s.alert_flood_limit),
+        chain_min_stores=s.chain_min_stores,
+        ops_channel=s.ops_channel,
+        feed_down_after=s.feed_stale_after_seconds,
+        bad_frames_per_minute=s.bad_frames_alert_per_minute,
+    )
+
+
+def default_thresholds(s: Settings) -> Thresholds:
+    return Thresholds(s.default_low, s.default_high, s.alert_gate_readings, s.alert_gate_seconds)
+
+
+def slack_client(s: Settings) -> AsyncWebClient:
+    """The Web API client every Slack call uses (base URL from SLACK_API_URL)."""
+    token = s.slack_bot_token.get_secret_value() if s.slack_bot_token else None
+    return AsyncWebClient(token=token, base_url=s.slack_api_url, timeout=s.slack_timeout_seconds)
 
 
 class Bot:
     """The running bot: `start()`, then `run_until(stop)`, then `stop()` (always)."""
 
-    def __init__(self, settings: Settings, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], float] = time.time,
+        transport: Transport | None = None,
+    ) -> None:
         self.settings = settings
         self.clock = clock
         self.db: aiosqlite.Connection | None = None
         self.writer: Writer | None = None
+        self.engine: AlertEngine | None = None
+        self.sender: Sender | None = None
         self.feeds: list[FeedClient] = []
         self.simulator: Server | None = None
+        self._transport = transport
         self._feed_tasks: list[asyncio.Task[None]] = []
         self._background: list[asyncio.Task[None]] = []
+        self._late_puts: set[asyncio.Task[None]] = set()
 
     async def start(self) -> None:
-        """Open the database (migrating it), start the writer, the feeds and the ticker."""
+        """Open the database (migrating it), load the alert state, start the sender, the
+        writer, the feeds and the ticker."""
         s = self.settings
         self.db = await database.connect(s.database_path)
         await database.migrate(self.db)
+        self.engine = await load_engine(self.db, engine_settings(s))
+        processor = AlertingProcessor(self.engine, next_outbox_id=await next_outbox_id(self.db))
+        if self._transport is None:
+            self._transport = (
+                SlackTransport(slack_client(s)) if s.slack_bot_token else ConsoleTransport()
+            )
+        # The sender loads what an earlier run left undelivered before the writer can commit
+        # anything new, so no row is queued twice.
+        self.sender = Sender(s.database_path, self._transport, clock=self.clock)
+        await self.sender.start()
+        processor.outbox_listeners.append(self.sender.enqueue)
         self.writer = Writer(
             self.db,
             queue_size=s.writer_queue_size,
@@ -48,8 +102,14 @@ class Bot:
             dead_letter_limit=s.dead_letter_limit,
             retention_days=s.event_retention_days,
             clock=self.clock,
+            processor=processor,
         )
         await self.writer.start()
+        if s.alert_channel:
+            thresholds = default_thresholds(s)
+            await self.command(
+                lambda engine, at: engine.ensure_default_rule(s.alert_channel, thresholds, at)
+            )
         urls = list(s.feed_urls)
         if not urls:
             self.simulator = await serve_feed(
@@ -70,6 +130,12 @@ class Bot:
             )
             for url in urls
         ]
+        for feed in self.feeds:
+            feed.transitions.append(self._feed_changed)
+            # The engine learns of each feed now, so one that never connects is noticed too.
+            now = self.clock()
+            self._feed_changed(Transition(feed.url, feed.health.state, feed.health.state, now,
+                                          "not connected yet"))  # fmt: skip
         self._feed_tasks = [
             asyncio.create_task(feed.run(), name=f"feed {feed.url}") for feed in self.feeds
         ]
@@ -77,7 +143,25 @@ class Bot:
             asyncio.create_task(self._tick_forever(), name="ticker"),
             asyncio.create_task(database.checkpoint_forever(s.database_path), name="checkpoint"),
         ]
-        log.info("bot started", extra={"database": str(s.database_path), "feeds": len(urls)})
+        log.info(
+            "bot started",
+            extra={
+                "database": str(s.database_path),
+                "feeds": len(urls),
+                "slack": "console"
+                if isinstance(self._transport, ConsoleTransport)
+                else s.slack_api_url,
+            },
+        )
+
+    async def command(self, action: Callable[[AlertEngine, float], T]) -> T:
+        """Apply `action(engine, now)` in the writer, in order with the feed; return its result
+        once committed (or raise its CommandError or RuleError)."""
+        if self.writer is None:
+            raise RuntimeError("start() the bot first")
+        future = asyncio.get_running_loop().create_future()
+        await self.writer.submit(Command(action, self.clock(), future))
+        return await future
 
     async def run_until(self, stop: asyncio.Event) -> int:
         """Run until `stop` is set (0) or a task the bot cannot live without fails (1)."""
@@ -98,13 +182,16 @@ class Bot:
         return 1 if failed else 0
 
     async def stop(self) -> None:
-        """Stop reading, write what was read, close the database. Safe to call twice."""
+        """Stop reading, write what was read, let the sender finish its calls, close the
+        database. Safe to call twice."""
         await _cancel(self._feed_tasks)
         if self.simulator is not None:
             self.simulator.close()
             await self.simulator.wait_closed()
             self.simulator = None
         await _cancel(self._background)
+        if self._late_puts:
+            await asyncio.gather(*self._late_puts, return_exceptions=True)
         writer_task = self.writer.task if self.writer is not None else None
         if writer_task is not None and not writer_task.done():
             await self.writer.stop()
@@ -117,9 +204,21 @@ class Bot:
                     "bad_frames": stats.bad_frames,
                 },
             )
+        if self.sender is not None:
+            await self.sender.stop()
+            self.sender = None
         if self.db is not None:
             await self.db.close()
             self.db = None
+
+    def _feed_changed(self, transition: Transition) -> None:
+        # Through the writer like everything the engine hears, so its effects commit in order.
+        assert self.writer is not None
+        waiting = self.writer.offer(transition)
+        if waiting is not None:
+            task = asyncio.ensure_future(waiting)
+            self._late_puts.add(task)
+            task.add_done_callback(self._late_puts.discard)
 
     async def _tick_forever(self) -> None:
         assert self.writer is not None
@@ -139,7 +238,8 @@ class Bot:
                         "per_s": round((events - last_events) / (now - last_progress), 1),
                         "bad_frames": writer.stats.bad_frames,
                         "feeds_live": sum(feed.live for feed in self.feeds),
-                        "queued": writer.queue.qsize(),
+                        "queued": len(writer.queue),
+                        "to_send": self.sender.pending() if self.sender else 0,
                     },
                 )
                 last_progress, last_events = now, events
