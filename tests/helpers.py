@@ -4,10 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from websockets.asyncio.server import ServerConnection, serve
+
+BOT = str(Path(sys.executable).parent / "inventory-bot")
+
+
+def free_port() -> int:
+    """A TCP port free right now on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 async def eventually(
@@ -78,3 +94,52 @@ class ScriptedFeed:
             else:
                 await ws.send(frame)
         await ws.wait_closed()
+
+
+class BotProcess:
+    """`inventory-bot run` as its own process, with its log in a file of the test's folder."""
+
+    def __init__(self, folder: Path, **env: str) -> None:
+        self.log = folder / f"bot-{len(list(folder.glob('bot-*.log')))}.log"
+        self.database = folder / "inventory.db"
+        environment = {
+            "PATH": os.environ["PATH"],
+            "DATABASE_PATH": str(self.database),
+            "FEED_RECONNECT_MAX_SECONDS": "1",
+            "LOG_LEVEL": "INFO",
+            **env,
+        }
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                [BOT, "run"], env=environment, cwd=folder, stdout=log, stderr=subprocess.STDOUT
+            )
+
+    def stored(self) -> list[tuple[str, str, int]]:
+        if not self.database.exists():
+            return []
+        with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True) as db:
+            try:
+                return db.execute(
+                    "SELECT s.name, m.name, e.inventory FROM events e "
+                    "JOIN stores s ON s.id = e.store_id JOIN models m ON m.id = e.model_id "
+                    "ORDER BY e.id"
+                ).fetchall()
+            except sqlite3.OperationalError:  # not migrated yet
+                return []
+
+    def count(self) -> int:
+        return len(self.stored())
+
+    async def wait_for_events(self, count: int, within: float = 30) -> None:
+        await eventually(lambda: self.count() >= count, within=within, what=f"{count} events")
+
+    def terminate(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(30)
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(10)
+
+    def output(self) -> str:
+        return self.log.read_text()

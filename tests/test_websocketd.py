@@ -5,9 +5,7 @@ copy of its output (tee), and what was stored from the SQLite file."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import socket
 import sqlite3
 import subprocess
@@ -18,16 +16,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import websocketd_path
-from tests.helpers import eventually
+from tests.helpers import BotProcess, eventually, free_port
 
-BIN = Path(sys.executable).parent
-BOT = str(BIN / "inventory-bot")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+BOT = str(Path(sys.executable).parent / "inventory-bot")
 
 
 class Websocketd:
@@ -66,53 +57,6 @@ def sent_runs(folder: Path) -> list[list[tuple[str, str, int]]]:
         frames = [json.loads(line) for line in path.read_text().splitlines() if line]
         runs.append([(f["store"], f["model"], f["inventory"]) for f in frames])
     return runs
-
-
-class BotProcess:
-    def __init__(self, folder: Path, **env: str) -> None:
-        self.log = folder / f"bot-{len(list(folder.glob('bot-*.log')))}.log"
-        self.database = folder / "inventory.db"
-        environment = {
-            "PATH": os.environ["PATH"],
-            "DATABASE_PATH": str(self.database),
-            "FEED_RECONNECT_MAX_SECONDS": "1",
-            "LOG_LEVEL": "INFO",
-            **env,
-        }
-        with self.log.open("w") as log:
-            self.process = subprocess.Popen(
-                [BOT, "run"], env=environment, cwd=folder, stdout=log, stderr=subprocess.STDOUT
-            )
-
-    def stored(self) -> list[tuple[str, str, int]]:
-        if not self.database.exists():
-            return []
-        with sqlite3.connect(f"file:{self.database}?mode=ro", uri=True) as db:
-            try:
-                return db.execute(
-                    "SELECT s.name, m.name, e.inventory FROM events e "
-                    "JOIN stores s ON s.id = e.store_id JOIN models m ON m.id = e.model_id "
-                    "ORDER BY e.id"
-                ).fetchall()
-            except sqlite3.OperationalError:  # not migrated yet
-                return []
-
-    def count(self) -> int:
-        return len(self.stored())
-
-    async def wait_for_events(self, count: int, within: float = 30) -> None:
-        await eventually(lambda: self.count() >= count, within=within, what=f"{count} events")
-
-    def terminate(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(30)
-
-    def kill(self) -> None:
-        self.process.kill()
-        self.process.wait(10)
-
-    def output(self) -> str:
-        return self.log.read_text()
 
 
 @pytest.fixture

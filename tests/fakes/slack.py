@@ -1,0 +1,237 @@
+"""A local Slack: the Web API methods the bot calls, served over real HTTP by aiohttp.
+
+The bot reaches it through its normal slack_sdk client (SLACK_API_URL). It keeps channels and
+their messages (with threads, edits and metadata), checks the bot token, records every call,
+and can be told to fail: a 429 with Retry-After, a 500, or a call that takes effect but whose
+answer comes too late or never (the case that tests "never posted twice").
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+
+@dataclass
+class Call:
+    method: str
+    args: dict
+    at: float  # wall-clock time the request arrived
+    outcome: str = "ok"  # ok | error code | http status | stalled
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    text: str
+    blocks: list | None
+    metadata: dict | None
+    thread_ts: str | None = None
+    broadcast: bool = False
+    edits: list[dict] = field(default_factory=list)  # earlier versions, oldest first
+
+
+@dataclass
+class Fault:
+    status: int = 500
+    error: str = "internal_error"
+    retry_after: int | None = None
+    apply: bool = False  # take effect before answering
+    delay: float = 0.0  # seconds before answering (or never, with hang)
+    hang: bool = False
+
+
+class FakeSlack:
+    """Start with `async with FakeSlack() as slack`, point the bot at `slack.api_url`."""
+
+    def __init__(
+        self,
+        *,
+        token: str = "xoxb-test-token",
+        channels: tuple[str, ...] = ("C-STORES", "C-MERCH", "C-OPS"),
+        not_member: tuple[str, ...] = (),
+    ) -> None:
+        self.token = token
+        self.channels = set(channels)
+        self.not_member = set(not_member)
+        self.calls: list[Call] = []
+        self.messages: list[Message] = []
+        self.faults: dict[str, deque[Fault | None]] = defaultdict(deque)
+        self.changed = asyncio.Condition()
+        self._ts = 0
+        self._closing = asyncio.Event()  # releases hung calls when the fake shuts down
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    async def __aenter__(self) -> FakeSlack:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._closing.set()
+        await self._runner.cleanup()
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    # -- what tests tell it and ask it ------------------------------------------------------
+
+    def fail(self, method: str, *faults: Fault | None) -> None:
+        """The next calls of `method` meet these faults, in order (None: answered normally)."""
+        self.faults[method].extend(faults)
+
+    async def wait_for(self, check, within: float = 10.0) -> None:
+        """Wait until check(self) holds after some call (fail after `within` seconds)."""
+        async with self.changed:
+            await asyncio.wait_for(self.changed.wait_for(lambda: check(self)), within)
+
+    def posts(self, channel: str | None = None) -> list[Message]:
+        """Top-level messages, in the order they were posted."""
+        return [m for m in self.messages if m.thread_ts is None
+                and (channel is None or m.channel == channel)]  # fmt: skip
+
+    def thread(self, message: Message) -> list[Message]:
+        return [m for m in self.messages if m.thread_ts == message.ts]
+
+    def arrivals(self, method: str, channel: str) -> list[float]:
+        """When calls of `method` to `channel` arrived, whatever became of them."""
+        return [c.at for c in self.calls if c.method == method and c.args.get("channel") == channel]
+
+    # -- the Web API -------------------------------------------------------------------------
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = dict(request.query)
+        body = await request.read()
+        if body:
+            if request.content_type == "application/json":
+                args.update(json.loads(body))
+            else:
+                args.update(parse_qsl(body.decode()))
+        call = Call(method, args, time.time())
+        self.calls.append(call)
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            call.outcome = "invalid_auth"
+            await self._notify()
+            return _json({"ok": False, "error": "invalid_auth"})
+        fault = self.faults[method].popleft() if self.faults[method] else None
+        if fault is not None and not fault.apply:
+            call.outcome = "stalled" if fault.hang else str(fault.status)
+            await self._late(fault)
+            headers = (
+                {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            )
+            return _json({"ok": False, "error": fault.error}, fault.status, headers)
+        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        result = handler(args) if handler else {"ok": True}
+        if not result.get("ok"):
+            call.outcome = result.get("error", "error")
+        if fault is not None:  # it took effect; the answer is late or lost
+            call.outcome = "stalled"
+            await self._late(fault)
+        else:
+            await self._notify()
+        return _json(result)
+
+    async def _late(self, fault: Fault) -> None:
+        await self._notify()  # the call's fate is known: tests may look now
+        if fault.hang:
+            await self._closing.wait()
+        await asyncio.sleep(fault.delay)
+
+    async def _notify(self) -> None:
+        async with self.changed:
+            self.changed.notify_all()
+
+    def _auth_test(self, args: dict) -> dict:
+        return {"ok": True, "team_id": "T1", "user_id": "UBOT", "bot_id": "BBOT", "team": "Shoes"}
+
+    def _chat_postMessage(self, args: dict) -> dict:
+        channel = args.get("channel", "")
+        refused = self._refuse(channel)
+        if refused:
+            return refused
+        thread_ts = args.get("thread_ts")
+        if thread_ts and not any(m.ts == thread_ts for m in self.messages):
+            return {"ok": False, "error": "thread_not_found"}
+        message = Message(
+            channel, self._next_ts(), args.get("text", ""), _listed(args.get("blocks")),
+            _listed(args.get("metadata")), thread_ts, _true(args.get("reply_broadcast")),
+        )  # fmt: skip
+        self.messages.append(message)
+        return {"ok": True, "channel": channel, "ts": message.ts,
+                "message": {"text": message.text, "ts": message.ts}}  # fmt: skip
+
+    def _chat_update(self, args: dict) -> dict:
+        channel, ts = args.get("channel", ""), args.get("ts", "")
+        refused = self._refuse(channel)
+        if refused:
+            return refused
+        for message in self.messages:
+            if message.channel == channel and message.ts == ts:
+                message.edits.append({"text": message.text, "blocks": message.blocks})
+                message.text = args.get("text", message.text)
+                if "blocks" in args:
+                    message.blocks = _listed(args["blocks"])
+                return {"ok": True, "channel": channel, "ts": ts, "text": message.text}
+        return {"ok": False, "error": "message_not_found"}
+
+    def _conversations_history(self, args: dict) -> dict:
+        channel = args.get("channel", "")
+        if channel not in self.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        oldest = float(args.get("oldest", 0))
+        found = [m for m in self.posts(channel) if float(m.ts) >= oldest]
+        return {"ok": True, "messages": [self._shown(m, args) for m in reversed(found)]}
+
+    def _conversations_replies(self, args: dict) -> dict:
+        parent = next((m for m in self.messages if m.ts == args.get("ts")), None)
+        if parent is None:
+            return {"ok": False, "error": "thread_not_found"}
+        return {
+            "ok": True,
+            "messages": [self._shown(m, args) for m in [parent, *self.thread(parent)]],
+        }
+
+    def _refuse(self, channel: str) -> dict | None:
+        if channel not in self.channels:
+            return {"ok": False, "error": "channel_not_found"}
+        if channel in self.not_member:
+            return {"ok": False, "error": "not_in_channel"}
+        return None
+
+    def _shown(self, message: Message, args: dict) -> dict:
+        shown = {"ts": message.ts, "text": message.text}
+        if _true(args.get("include_all_metadata")) and message.metadata:
+            shown["metadata"] = message.metadata
+        return shown
+
+    def _next_ts(self) -> str:
+        self._ts += 1
+        return f"{int(time.time())}.{self._ts:06d}"
+
+
+def _json(data: dict, status: int = 200, headers: dict | None = None) -> web.Response:
+    return web.json_response(data, status=status, headers=headers)
+
+
+def _listed(value):
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _true(value) -> bool:
+    return value in (True, "true", "1", 1)
