@@ -4,7 +4,8 @@
 and models, each level drawn from 0..100. `RealisticWorld` is a chain a store lead would
 recognise: each (store, model) sells at its own pace, a level falls by one per sale, a store
 reorders at its reorder point and the delivery arrives after a lead time, so levels jump up on
-restock; a few deliveries come late (stock-outs) and a few are too big (overstock).
+restock. Most deliveries arrive before the shelf runs low; some come late (low stock, then
+stock-outs), some are too big (overstock), and a few shelves start the day short.
 """
 
 from __future__ import annotations
@@ -84,6 +85,9 @@ class RandomWorld:
             delay = 1.0
 
 
+_LEAD_MINUTES = 15  # a delivery's expected lead time; late ones take six times longer
+
+
 @dataclass(slots=True)
 class _Shelf:
     store: str
@@ -100,7 +104,8 @@ class RealisticWorld:
 
     Demand per (store, model) is the store's size times the model's popularity (Zipf-like), so
     a few shelves sell fast and most sell slowly. `demand` scales every rate (a flash sale).
-    With the defaults, 10 stores x 20 models sell about 2 pairs a second in all.
+    A shelf sells 36 pairs an hour on average, so 10 stores x 20 models sell about 2 pairs a
+    second in all, and a chain of 15,000 shelves about 150.
     """
 
     def __init__(
@@ -110,7 +115,7 @@ class RealisticWorld:
         stores: int = 10,
         models: int = 20,
         demand: float = 1.0,
-        sales_per_second: float = 2.0,
+        sales_per_second: float | None = None,
     ) -> None:
         self._rng = rng
         self.demand = demand
@@ -119,6 +124,8 @@ class RealisticWorld:
         popularity = [1 / (rank + 1) ** 0.8 for rank in range(models)]
         rng.shuffle(popularity)
         weights = [s * p for s in size for p in popularity]
+        if sales_per_second is None:
+            sales_per_second = 0.01 * stores * models
         scale = sales_per_second / sum(weights)
         self.rates = [w * scale for w in weights]  # sales per second at demand 1
         self._cumulative = list(itertools.accumulate(self.rates))
@@ -126,14 +133,20 @@ class RealisticWorld:
         self.shelves: list[_Shelf] = []
         for store in store_names(stores):
             for model in model_names(models):
-                rate = self.rates[len(self.shelves)]
-                # A shelf holds about 40 minutes of its own demand, within sane bounds.
-                target = max(8, min(120, round(rate * 2_400 * rng.uniform(0.8, 1.2))))
-                level = rng.randint(target // 3, target)
-                if rng.random() < 0.05:  # overstocked from the start
-                    level = rng.randint(target * 2, target * 3)
+                rate = self.rates[len(self.shelves)] * 3_600  # pairs an hour
+                # A delivery tops the shelf up to a few hours of its demand; the store reorders
+                # when what is left would last one and a half expected lead times, plus a few
+                # pairs: deliveries on time arrive before the shelf runs low.
+                target = max(15, min(70, round(rate * rng.uniform(3, 6))))
+                reorder = min(target - 5, round(rate * _LEAD_MINUTES / 60 * 1.5) + 12)
+                level = rng.randint(reorder + 1, target)
+                start = rng.random()
+                if start < 0.02:  # overstocked from the start
+                    level = rng.randint(90, 150)
+                elif start < 0.05:  # a delivery missed before the day began
+                    level = rng.randint(1, 8)
                 self.shelves.append(
-                    _Shelf(store, model, level, target, max(2, target // 2), rng.random() < 0.1)
+                    _Shelf(store, model, level, target, reorder, rng.random() < 0.1)
                 )
         self._deliveries: list[tuple[float, int, int]] = []  # (due, shelf index, quantity)
 
@@ -161,7 +174,7 @@ class RealisticWorld:
 
     def _order(self, index: int, shelf: _Shelf) -> None:
         rng = self._rng
-        lead = rng.uniform(300, 1_200) * (6 if shelf.late else 1)
+        lead = rng.uniform(0.5, 1.5) * _LEAD_MINUTES * 60 * (6 if shelf.late else 1)
         quantity = shelf.target - shelf.reorder_at
         if rng.random() < 0.05:  # a delivery far bigger than asked for
             quantity *= 3
