@@ -1,10 +1,12 @@
 """Delivery policy for one Slack channel: the order, pace and retries of its calls.
 
-A lane holds a channel's outbox rows in order. It allows one call at a time, at most one a
-second (Slack shows about one message per second per channel and hides bursts), honours
-Retry-After on a 429, backs off on server and network errors, and stops calling a channel
-Slack refuses (not_in_channel, channel_not_found, ...) until a probe in a few minutes, rather
-than retrying in a storm. An edit that a later edit of the same message supersedes is skipped.
+A lane holds a channel's outbox rows in order and makes one call at a time. Messages (posts and
+thread replies) go out at most one a second, measured from the previous message's answer:
+Slack shows about one message per second per channel and hides bursts. Edits (chat.update) are
+not messages and are not held back by that pace. The lane honours Retry-After on a 429, backs
+off on server and network errors, and stops calling a channel Slack refuses (not_in_channel,
+channel_not_found, ...) until a probe in a few minutes, rather than retrying in a storm. An edit
+that a later edit of the same message supersedes is skipped.
 """
 
 from __future__ import annotations
@@ -39,7 +41,8 @@ class Lane:
         self.channel = channel
         self.min_interval = min_interval
         self.queue: deque[Delivery] = deque()
-        self.next_at = 0.0  # no call before this time
+        self.next_at = 0.0  # no call before this time (backoff, Retry-After, probes)
+        self.next_message_at = 0.0  # no post or reply before this time (the pace)
         self.blocked: str | None = None  # why Slack refuses this channel, while it does
         self.last_call_at: float | None = None
 
@@ -50,9 +53,11 @@ class Lane:
         """The delivery to make now, or how many seconds to wait, or None if idle."""
         if not self.queue:
             return None
-        if now < self.next_at:
-            return self.next_at - now
-        return self.queue[0]
+        head = self.queue[0]
+        ready = self.next_at if head.op == "update" else max(self.next_at, self.next_message_at)
+        if now < ready:
+            return ready - now
+        return head
 
     def superseded(self) -> list[Delivery]:
         """Take the edits at the head that a later edit of the same message replaces."""
@@ -70,10 +75,12 @@ class Lane:
         self.queue[0].attempts += 1
         self.last_call_at = now
 
-    def finished(self, now: float) -> None:
-        """The call came back (whatever the outcome). The next one waits `min_interval` from
-        now: measured from the answer, two calls reach Slack at least that far apart."""
-        self.next_at = max(self.next_at, now + self.min_interval)
+    def finished(self, now: float, op: str) -> None:
+        """The call for an `op` came back, whatever the outcome. After a message the next one
+        waits `min_interval` from now: measured from the answer, two messages reach Slack at
+        least that far apart."""
+        if op != "update":
+            self.next_message_at = max(self.next_message_at, now + self.min_interval)
 
     def done(self) -> Delivery:
         """The head was delivered, or failed for good: take it off."""
@@ -81,7 +88,7 @@ class Lane:
         return self.queue.popleft()
 
     def rate_limited(self, now: float, retry_after: float) -> None:
-        self.next_at = max(self.next_at, now + max(retry_after, self.min_interval))
+        self.next_at = max(self.next_at, now + retry_after)
 
     def retry_later(self, now: float, *, uncertain: bool) -> float:
         """A server or network error: back off (doubling per attempt). Returns the wait."""

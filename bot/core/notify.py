@@ -10,7 +10,8 @@ Per channel, in the manner of Alertmanager's notification pipeline:
   the hours end;
 - a change to an incident with its own message edits that message (chat.update) and adds a line
   to its thread; a change to a folded incident refreshes the message that folds it, at most
-  every `refresh` seconds unless the change is critical.
+  every `refresh` seconds unless the change is critical. An incident joining a message that
+  folds it refreshes that message at once.
 Nothing is dropped: every incident ends up in its own message or in one that folds it.
 """
 
@@ -76,17 +77,20 @@ class ChannelNotifier:
         self._registry = registry
         self._waiting: dict[int, float] = {}  # incident id -> when its window ends
         self._held: list[int] = []  # held during quiet hours
-        self._posts: deque[float] = deque()  # new messages, for flood detection
-        self._arrivals: deque[float] = deque()  # new incidents, for the end of a flood
+        # Only as many times as the flood rules compare against: the state stays small.
+        self._posts: deque[float] = deque(maxlen=settings.flood_limit + 1)  # new messages
+        self._arrivals: deque[float] = deque(maxlen=settings.flood_exit)  # new incidents
         self._flood: int | None = None  # the digest of the flood under way
         self._dirty: dict[int, bool] = {}  # folding incidents to refresh -> urgent
         self._refreshed: dict[int, float] = {}
         self._out: list[Outgoing] = []
+        self._saved = True  # nothing changed since state() was last taken
 
     # -- what the engine tells it ---------------------------------------------------------
 
     def announce(self, incident: Incident, now: float, *, quiet: bool) -> None:
         """A new incident to tell the channel about."""
+        self._saved = False
         self._arrivals.append(now)
         if quiet and not incident.critical:
             incident.shown = Shown.HELD
@@ -99,15 +103,19 @@ class ChannelNotifier:
 
     def fold(self, incident: Incident, parent: Incident, now: float) -> None:
         """Show `incident` inside `parent`'s message instead of its own."""
+        self._saved = False
         self._waiting.pop(incident.id, None)
         incident.shown, incident.parent_id = Shown.FOLDED, parent.id
         self._registry.folded(incident, parent)
-        self._touch(parent, urgent=incident.critical)
+        # Joining a message is the incident's announcement: show it now, not at the next
+        # coalesced refresh.
+        self._touch(parent, urgent=True)
 
     def changed(
         self, incident: Incident, now: float, note: str | None = None, *, broadcast: bool = False
     ) -> None:
         """Something about `incident` changed; `note` is the line for its thread."""
+        self._saved = False
         if incident.shown is Shown.MESSAGE:
             self._emit(Op.UPDATE, incident)
             if note:
@@ -120,17 +128,20 @@ class ChannelNotifier:
 
     def touch(self, incident: Incident, *, urgent: bool = False) -> None:
         """What a folding message shows changed: refresh it soon (now if urgent)."""
+        self._saved = False
         self._touch(incident, urgent=urgent)
 
     def tick(self, now: float, *, quiet: bool) -> None:
         """Time passed: release what waited long enough, end floods, refresh folded views."""
         ready = [i for i, at in self._waiting.items() if at <= now]
         if ready:
+            self._saved = False
             incidents = [self._registry.get(i) for i in ready]
             for i in ready:
                 del self._waiting[i]
             self._release([i for i in incidents if i is not None], now)
         if self._held and not quiet:
+            self._saved = False
             held = [self._registry.get(i) for i in self._held]
             self._held.clear()
             digest = self._start_digest(now, "quiet")
@@ -161,7 +172,13 @@ class ChannelNotifier:
 
     # -- state kept across restarts -------------------------------------------------------
 
+    def changed_since_saved(self) -> bool:
+        return not self._saved
+
     def state(self) -> dict:
+        """What must survive a restart. When each message was last refreshed is not: after a
+        restart a refresh may come a few seconds early, no more."""
+        self._saved = True
         return {
             "waiting": list(self._waiting.items()),
             "held": self._held,
@@ -169,17 +186,15 @@ class ChannelNotifier:
             "arrivals": list(self._arrivals),
             "flood": self._flood,
             "dirty": list(self._dirty.items()),
-            "refreshed": list(self._refreshed.items()),
         }
 
     def restore(self, state: dict) -> None:
         self._waiting = {int(k): v for k, v in state.get("waiting", [])}
         self._held = list(state.get("held", []))
-        self._posts = deque(state.get("posts", []))
-        self._arrivals = deque(state.get("arrivals", []))
+        self._posts.extend(state.get("posts", []))
+        self._arrivals.extend(state.get("arrivals", []))
         self._flood = state.get("flood")
         self._dirty = {int(k): v for k, v in state.get("dirty", [])}
-        self._refreshed = {int(k): v for k, v in state.get("refreshed", [])}
 
     # -- inside ---------------------------------------------------------------------------
 
@@ -228,6 +243,7 @@ class ChannelNotifier:
         if now - digest.opened_at < self.settings.flood_window:
             return
         if len(arrivals) < self.settings.flood_exit:
+            self._saved = False
             digest.detail["ended_at"] = now
             self._flood = None
             self._touch(digest, urgent=True)
@@ -241,6 +257,8 @@ class ChannelNotifier:
         self._dirty[parent.id] = self._dirty.get(parent.id, False) or urgent
 
     def _refresh(self, now: float) -> None:
+        if self._dirty:
+            self._saved = False
         for incident_id, urgent in list(self._dirty.items()):
             incident = self._registry.get(incident_id)
             if incident is None or incident.shown is not Shown.MESSAGE:
