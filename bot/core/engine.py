@@ -18,12 +18,13 @@ from bot.core.feed_health import FeedState
 from bot.core.feed_health import Transition as FeedTransition
 from bot.core.incidents import Incident, Kind, Shown
 from bot.core.notify import ChannelNotifier, NotifySettings, Outgoing, Registry
-from bot.core.rules import Change, Rule, RuleBook, RuleError, Scope, Thresholds
+from bot.core.rules import Change, KeyWatch, Rule, RuleBook, RuleError, Scope, Thresholds
 
 MachineKey = tuple[str, str, str, Side]  # channel, store, model, side
 MuteKey = tuple[str, str, str, str]  # channel, kind, store, model ("" where it does not apply)
 
 SNOOZE_CHOICES = (3_600, 4 * 3_600, 24 * 3_600)
+VIEW_MEMBERS = 15  # members a message names; the rest are counted
 MAX_SNOOZE = 7 * 86_400
 
 
@@ -43,11 +44,16 @@ class EngineSettings:
 
 @dataclass(frozen=True, slots=True)
 class View:
-    """An incident as it stands, with what it folds: what a message is rendered from."""
+    """An incident as it stands, with what it folds: what its message is rendered from.
+
+    Bounded whatever the incident folds: the worst VIEW_MEMBERS open members by name, the rest
+    as counts. It is stored in the outbox and rendered when the message is sent."""
 
     incident: Incident
-    members: tuple[Incident, ...] = ()
-    rule: Rule | None = None
+    members: tuple[Incident, ...] = ()  # the worst open members, at most VIEW_MEMBERS
+    open_members: int = 0  # open members in all
+    counts: tuple[tuple[str, int], ...] = ()  # open members by severity ("out", "low", ...)
+    rule: str | None = None  # the rule that applies, in words
     now: float = 0.0
 
 
@@ -91,7 +97,10 @@ class AlertEngine:
         self._flaps: dict[MachineKey, int] = {}
         self._children: dict[int, set[int]] = {}
         self._model_stores: dict[str, set[str]] = {}
-        self._bands: dict[tuple[str, str], tuple[int, float]] = {}
+        self._chain_sizes: dict[tuple[str, str], tuple[int, int]] = {}
+        self._keys: dict[tuple[str, str], KeyWatch] = {}  # who watches each key seen
+        self._stored: set[MachineKey] = set()  # machines with a row in the database
+        self._book_version = book.version
         self._notifiers: dict[str, ChannelNotifier] = {}
         self._feeds: dict[str, _Feed] = {}
         self._snoozed: set[int] = set()
@@ -104,37 +113,53 @@ class AlertEngine:
 
     def sale(self, store: str, model: str, level: int, now: float) -> None:
         """A store sold a pair and has `level` left."""
-        stores = self._model_stores.get(model)
-        if stores is None:
-            self._model_stores[model] = {store}
-        elif store not in stores:
-            stores.add(store)
+        if self._book_version != self.book.version:
+            self._book_version = self.book.version
+            self._keys.clear()
         item = (store, model)
+        watch = self._keys.get(item)
+        if watch is None:  # a key new since the start or since the rules changed
+            watch = self._keys[item] = self.book.watching(store, model)
+            self._model_stores.setdefault(model, set()).add(store)
         machines = self._machines.get(item)
         if machines is None:
-            band = self._bands.get(item)
-            if band is None:
-                band = self._bands[item] = self._band(store, model)
-            if band[0] < level < band[1]:
+            if watch.quiet_above < level < watch.quiet_below:
                 return
-        for watcher in self.book.watchers(store, model):
-            t = watcher.rule.thresholds
-            for side in (Side.LOW, Side.HIGH):
-                machine = machines.get((watcher.channel, side)) if machines else None
-                if machine is None:
-                    if not _could_fire(level, t, side):
-                        continue
-                    machine = AlertMachine(side)
-                    machines = self._machines.setdefault(item, {})
-                    machines[(watcher.channel, side)] = machine
-                step = machine.observe(level, t, now)
-                key = (watcher.channel, store, model, side)
+        else:
+            # Alerts under way, whatever the level: it may resolve or escalate them.
+            for (channel, side), machine in list(machines.items()):
+                rule = watch.rules.get(channel)
+                if rule is None:
+                    continue
+                step = machine.observe(level, rule.thresholds, now)
+                key = (channel, store, model, side)
                 if step is not Step.NONE:
-                    self._stepped(key, machine, step, watcher.rule, now)
+                    self._stepped(key, machine, step, rule, now)
                 elif machine.phase is Phase.FIRING:
                     self.incidents[self._current[key]].level = level
+        # New alerts: only the rules this level crosses, taken in threshold order.
+        for low, channel, rule in watch.lows:
+            if level > low:
+                break
+            if machines is None or (channel, Side.LOW) not in machines:
+                machines = self._start(item, channel, Side.LOW, level=level, rule=rule, now=now)
+        for high, channel, rule in watch.highs:
+            if level < high:
+                break
+            if machines is None or (channel, Side.HIGH) not in machines:
+                machines = self._start(item, channel, Side.HIGH, level=level, rule=rule, now=now)
         if machines is not None:
             self._drop_idle(item, machines)
+
+    def _start(
+        self, item: tuple[str, str], channel: str, side: Side, *, level: int, rule: Rule,
+        now: float,
+    ) -> dict[tuple[str, Side], AlertMachine]:  # fmt: skip
+        machines = self._machines.setdefault(item, {})
+        machine = machines[(channel, side)] = AlertMachine(side)
+        step = machine.observe(level, rule.thresholds, now)
+        self._stepped((channel, item[0], item[1], side), machine, step, rule, now)
+        return machines
 
     def bad_frame(self, feed: str, reason: str, now: float) -> None:
         """A feed sent a frame that was refused."""
@@ -286,7 +311,8 @@ class AlertEngine:
                     incident = self.incidents.get(outgoing.incident_id)
                     if incident is not None:
                         self._touch(incident)
-            self._fx.notifiers[channel] = notifier.state()
+            if notifier.changed_since_saved():
+                self._fx.notifiers[channel] = notifier.state()
         effects, self._fx = self._fx, Effects()
         return effects
 
@@ -326,11 +352,22 @@ class AlertEngine:
                 for i in self._children.get(incident_id, ())
                 if i in self.incidents
             )
-        ordered = sorted(members, key=_severity_order)
+        ordered = sorted((m for m in members if m.open), key=_severity_order)
+        counts: dict[str, int] = {}
+        for member in ordered:
+            name = member.severity.value if member.severity else member.kind.value
+            counts[name] = counts.get(name, 0) + 1
         rule = None
         if incident.kind in (Kind.LOW, Kind.HIGH):
             rule = self._rule(incident.channel, incident.store or "", incident.model or "")
-        return View(replace(incident), tuple(replace(m) for m in ordered), rule, now)
+        return View(
+            replace(incident, detail=dict(incident.detail)),
+            tuple(replace(m) for m in ordered[:VIEW_MEMBERS]),
+            len(ordered),
+            tuple(sorted(counts.items())),
+            rule.describe() if rule else None,
+            now,
+        )
 
     def open_incidents(self, channel: str | None = None) -> list[Incident]:
         return sorted(
@@ -367,6 +404,7 @@ class AlertEngine:
         for key, machine in machines:
             channel, store, model, side = key
             self._machines.setdefault((store, model), {})[(channel, side)] = machine
+            self._stored.add(key)
             if machine.phase is Phase.PENDING:
                 self._pending.add(key)
             if machine.flapping:
@@ -498,7 +536,9 @@ class AlertEngine:
             del self._chains[(channel, model)]
             self._resolve(chain, now, f"Resolved: {model} is back in stock everywhere.")
             return None
-        if len(short) < self._chain_min(channel, model):
+        if len(short) < self.settings.chain_min_stores or len(short) < self._chain_min(
+            channel, model
+        ):
             return None
         chain = self._new_incident(
             channel, Kind.CHAIN, None, model, Severity.LOW, opened_at=now, now=now, level=None,
@@ -624,7 +664,7 @@ class AlertEngine:
     def _configure(self, change: Change, now: float) -> Change:
         self._fx.changes.append(change)
         self._fx.channels.add(change.channel)
-        self._bands.clear()
+        self._chain_sizes.clear()
         # Keys this channel no longer watches: their alerts end here, quietly resolved.
         for item, machines in list(self._machines.items()):
             store, model = item
@@ -641,7 +681,7 @@ class AlertEngine:
                 del machines[(channel, side)]
                 self._pending.discard(key)
                 self._flapping.discard(key)
-                self._fx.machines[key] = None
+                self._forget_machine(key)
             self._drop_idle(item, machines)
         return change
 
@@ -663,28 +703,31 @@ class AlertEngine:
             return None
         return config.rule_for(store, model)
 
-    def _band(self, store: str, model: str) -> tuple[int, float]:
-        lows, highs = [-1], [math.inf]
-        for watcher in self.book.watchers(store, model):
-            t = watcher.rule.thresholds
-            if t.low is not None:
-                lows.append(t.low)
-            if t.high is not None:
-                highs.append(t.high)
-        return max(lows), min(highs)
-
     def _drop_idle(self, item: tuple[str, str], machines: dict) -> None:
         for (channel, side), machine in list(machines.items()):
             if machine.idle:
                 del machines[(channel, side)]
-                self._fx.machines[(channel, item[0], item[1], side)] = None
+                self._forget_machine((channel, item[0], item[1], side))
         if not machines:
             self._machines.pop(item, None)
 
     def _save_machine(self, key: MachineKey, machine: AlertMachine) -> None:
-        self._fx.machines[key] = (
-            None if machine.idle else replace(machine, flips=list(machine.flips))
-        )
+        # Kept across restarts: firing machines and flap history. A pending gate is not: after
+        # a restart it starts again at the next reading, and the churn of gates that open and
+        # cancel (a threshold inside the usual range) costs no writes.
+        if machine.phase is Phase.FIRING or machine.flips or machine.flapping:
+            # The machine itself, not a copy: the batch persists it as it stands at the end.
+            self._fx.machines[key] = machine
+            self._stored.add(key)
+        else:
+            self._forget_machine(key)
+
+    def _forget_machine(self, key: MachineKey) -> None:
+        if key in self._stored:
+            self._stored.discard(key)
+            self._fx.machines[key] = None
+        else:
+            self._fx.machines.pop(key, None)
 
     def _touch(self, incident: Incident) -> None:
         self._fx.incidents[incident.id] = incident

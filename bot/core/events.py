@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, TypeAdapter, ValidationError
+from typing_extensions import TypedDict  # pydantic needs this one on Python 3.11
 
 # Real frames are about 70 bytes. Anything this large is a broken or hostile sender; refusing it
 # before parsing keeps one frame from costing megabytes of work.
@@ -41,14 +42,18 @@ class Reason(StrEnum):
     BAD_TEXT = "bad_text"
 
 
-class _Frame(BaseModel):
+class _Frame(TypedDict):
     # Strict: "10", 10.5, 10.0 and true are not inventories. Unknown keys are ignored so a feed
-    # may add fields without breaking the bot.
-    model_config = ConfigDict(strict=True, extra="ignore")
+    # may add fields without breaking the bot. A TypedDict validates in about 0.6 us, a model
+    # in about 1.1 us: on the feed's path that difference is a tenth of the budget.
+    __pydantic_config__ = ConfigDict(strict=True, extra="ignore")  # type: ignore[misc]
 
     store: Name
     model: Name
     inventory: Annotated[int, Field(ge=0, le=MAX_INVENTORY)]
+
+
+_validate = TypeAdapter(_Frame).validate_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,11 +90,11 @@ def parse_frame(data: bytes, *, binary: bool, at: float, feed: str) -> SaleEvent
         detail = f"frame of {len(data):,} bytes is over the {MAX_FRAME_BYTES:,}-byte limit"
         return _bad(Reason.FRAME_TOO_LARGE, detail, data, at, feed)
     try:
-        frame = _Frame.model_validate_json(data)
+        frame = _validate(data)
     except ValidationError as error:
         reason, detail = _explain(error, data)
         return _bad(reason, detail, data, at, feed)
-    return SaleEvent(frame.store, frame.model, frame.inventory, at, feed)
+    return SaleEvent(frame["store"], frame["model"], frame["inventory"], at, feed)
 
 
 def too_large(size_limit: int, *, at: float, feed: str) -> BadFrame:
@@ -121,7 +126,7 @@ def _explain(error: ValidationError, data: bytes) -> tuple[Reason, str]:
         except UnicodeDecodeError as exc:
             return Reason.NOT_UTF8, f"text frame is not valid UTF-8 at byte {exc.start}"
         return Reason.NOT_JSON, first["msg"]
-    if kind == "model_type":
+    if kind in ("model_type", "dict_type"):
         return Reason.NOT_AN_OBJECT, f"expected a JSON object, got {_json_kind(value)}"
     more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
     if kind == "missing":

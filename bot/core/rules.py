@@ -154,6 +154,8 @@ class Channel:
     def rule_for(self, store: str, model: str) -> Rule | None:
         """The most specific rule for (store, model), or None if none applies."""
         rules = self.rules
+        if len(rules) == 1 and (ANY, ANY) in rules:
+            return rules[(ANY, ANY)]  # the common case: a channel with its default rule only
         return (
             rules.get((store, model))
             or rules.get((store, ANY))
@@ -174,11 +176,34 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
-class Watcher:
-    """A channel watching a key, with the rule that applies there."""
+class KeyWatch:
+    """The channels watching one (store, model), arranged for the engine's check of each sale:
+    `lows` by threshold, highest first, and `highs` lowest first, so a sale looks only at the
+    rules it crosses; a level strictly between `quiet_above` and `quiet_below` crosses none."""
 
-    channel: str
-    rule: Rule
+    rules: dict[str, Rule]  # channel -> its most specific rule for this key
+    lows: tuple[tuple[int, str, Rule], ...]
+    highs: tuple[tuple[int, str, Rule], ...]
+    quiet_above: int
+    quiet_below: float
+
+    @classmethod
+    def of(cls, rules: tuple[tuple[str, Rule], ...]) -> KeyWatch:
+        lows = sorted(
+            ((r.thresholds.low, c, r) for c, r in rules if r.thresholds.low is not None),
+            key=lambda entry: -entry[0],
+        )
+        highs = sorted(
+            ((r.thresholds.high, c, r) for c, r in rules if r.thresholds.high is not None),
+            key=lambda entry: entry[0],
+        )
+        return cls(
+            dict(rules),
+            tuple(lows),
+            tuple(highs),
+            lows[0][0] if lows else -1,
+            highs[0][0] if highs else math.inf,
+        )
 
 
 class RuleBook:
@@ -186,23 +211,62 @@ class RuleBook:
 
     def __init__(self, channels: dict[str, Channel] | None = None) -> None:
         self.channels: dict[str, Channel] = channels or {}
-        self._watchers: dict[tuple[str, str], tuple[Watcher, ...]] = {}
+        self.version = 0  # changes whenever who watches what changes
+        self._keys: dict[tuple[str, str], KeyWatch] = {}
+        # Keys watched by the same channels with the same rules share one KeyWatch: a chain of
+        # 15,000 shelves and 50 channels needs about a thousand, not 15,000.
+        self._interned: dict[tuple[tuple[str, str, str], ...], KeyWatch] = {}
+        # Channels by what they watch, so a new key is checked against the few that can cover
+        # it rather than every channel: (watching everything, by store, by model).
+        self._by_scope: (
+            tuple[list[Channel], dict[str, list[Channel]], dict[str, list[Channel]]] | None
+        ) = None
 
-    def watchers(self, store: str, model: str) -> tuple[Watcher, ...]:
-        """The channels watching (store, model), each with its most specific rule."""
+    def watching(self, store: str, model: str) -> KeyWatch:
+        """Who watches (store, model), with which rule (cached until the rules change)."""
         key = (store, model)
-        found = self._watchers.get(key)
+        found = self._keys.get(key)
         if found is None:
-            found = tuple(
-                Watcher(channel.id, rule)
-                for channel in self.channels.values()
+            rules = tuple(
+                (channel.id, rule)
+                for channel in self._candidates(store, model)
                 if channel.scope.covers(store, model)
                 and (rule := channel.rule_for(store, model)) is not None
             )
-            if len(self._watchers) > 200_000:  # a chain far larger than expected: start over
-                self._watchers.clear()
-            self._watchers[key] = found
+            # (channel, store, model) names a rule in the book: a cheaper key than the rules.
+            signature = tuple((c, r.store, r.model) for c, r in rules)
+            found = self._interned.get(signature)
+            if found is None:
+                found = self._interned[signature] = KeyWatch.of(rules)
+            self._keys[key] = found
         return found
+
+    def _candidates(self, store: str, model: str) -> list[Channel]:
+        """The channels whose scope may cover (store, model)."""
+        if self._by_scope is None:
+            everything: list[Channel] = []
+            by_store: dict[str, list[Channel]] = {}
+            by_model: dict[str, list[Channel]] = {}
+            for channel in self.channels.values():
+                scope = channel.scope
+                if scope.stores is not None:
+                    for name in scope.stores:
+                        by_store.setdefault(name, []).append(channel)
+                elif scope.models is not None:
+                    for name in scope.models:
+                        by_model.setdefault(name, []).append(channel)
+                else:
+                    everything.append(channel)
+            self._by_scope = (everything, by_store, by_model)
+        everything, by_store, by_model = self._by_scope
+        # Each channel is in one list only (a scope naming stores is indexed by store).
+        return everything + by_store.get(store, []) + by_model.get(model, [])
+
+    def _changed(self) -> None:
+        self.version += 1
+        self._keys.clear()
+        self._interned.clear()
+        self._by_scope = None
 
     def channel(self, channel_id: str) -> Channel:
         return self.channels.setdefault(channel_id, Channel(channel_id))
@@ -224,7 +288,7 @@ class RuleBook:
         rule = Rule(channel_id, store, model, thresholds, user, at)
         before = channel.rules.get((store, model))
         channel.rules[(store, model)] = rule
-        self._watchers.clear()
+        self._changed()
         was = f" (was: {before.describe()})" if before else ""
         return Change(channel_id, user, at, "set_rule", f"{rule.describe()}{was}")
 
@@ -236,7 +300,7 @@ class RuleBook:
         if rule is None:
             where = Rule(channel_id, store, model, Thresholds(), user, at).where()
             raise RuleError(f"there is no rule {where} in this channel")
-        self._watchers.clear()
+        self._changed()
         return Change(channel_id, user, at, "clear_rule", f"removed {rule.describe()}")
 
     def watch(self, channel_id: str, scope: Scope, *, user: str, at: float) -> Change:
@@ -248,7 +312,7 @@ class RuleBook:
         channel = self.channel(channel_id)
         before = channel.scope.describe()
         channel.scope = scope
-        self._watchers.clear()
+        self._changed()
         return Change(channel_id, user, at, "watch", f"watching {scope.describe()} (was: {before})")
 
     def set_quiet_hours(

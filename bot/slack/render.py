@@ -3,6 +3,7 @@ limits), each with a plain-text fallback for notifications, screen readers and t
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -21,8 +22,6 @@ from slack_sdk.models.blocks import (
 from bot.core.alerts import Severity
 from bot.core.engine import View
 from bot.core.incidents import Incident, Kind
-
-DIGEST_LINES = 15  # incidents listed by name in a digest; the rest are counted
 
 ICON = {
     Severity.OUT: ":red_circle:",
@@ -64,18 +63,13 @@ def render(view: View) -> Message:
     if body:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=_cut(body, 3000))))
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_cut(_footer(view), 3000))]))
+    rendered = [block.to_dict() for block in blocks]
     if incident.open and incident.kind is not Kind.DIGEST:
-        blocks.append(_buttons(incident))
+        rendered.append(_buttons(incident))
     plain_title = title.split(" ", 1)[1] if title.startswith(":") else title
     return Message(
-        text=_cut(f"{escape(plain_title)}. {_plain(body)}".strip(), 3000),
-        blocks=[block.to_dict() for block in blocks],
+        text=_cut(f"{escape(plain_title)}. {_plain(body)}".strip(), 3000), blocks=rendered
     )
-
-
-def render_note(view: View, note: str) -> Message:
-    """A line in an incident's thread."""
-    return Message(text=_cut(note, 3000))
 
 
 def _stock(view: View) -> tuple[str, str]:
@@ -102,17 +96,17 @@ def _stock(view: View) -> tuple[str, str]:
 
 def _chain(view: View) -> tuple[str, str]:
     i = view.incident
-    stores = i.detail.get("stores", len(view.members))
+    stores = i.detail.get("stores", view.open_members)
     if not i.open:
         return f":white_check_mark: Resolved: {i.model} is back in stock", ""
     title = f"{ICON[Severity.LOW]} {i.model} is short in {stores} stores"
     lines = [
         f"• {escape(m.store or '')}: *{m.level}* left"
         + (" (out of stock)" if m.severity is Severity.OUT else "")
-        for m in view.members[:DIGEST_LINES]
+        for m in view.members
     ]
-    if len(view.members) > DIGEST_LINES:
-        lines.append(f"… and {len(view.members) - DIGEST_LINES} more stores")
+    if view.open_members > len(view.members):
+        lines.append(f"… and {view.open_members - len(view.members)} more stores")
     lines.extend(_handling(i, view.now))
     return title, "\n".join(lines)
 
@@ -134,26 +128,28 @@ def _flapping(view: View) -> tuple[str, str]:
 def _digest(view: View) -> tuple[str, str]:
     i = view.incident
     folded = i.detail.get("folded", 0)
-    open_members = [m for m in view.members if m.open]
     if i.detail.get("reason") == "quiet":
         title = f":crescent_moon: While quiet hours ran: {folded} alerts"
     elif "ended_at" in i.detail:
         title = f":rotating_light: Alert flood is over: {folded} alerts were folded here"
     else:
         title = f":rotating_light: Alert flood: {folded} alerts folded into this message"
-    counts = {s: sum(1 for m in open_members if m.severity is s) for s in ICON}
-    summary = ", ".join(f"{counts[s]} {name}" for s, name in
-                        [(Severity.OUT, "out of stock"), (Severity.LOW, "low"),
-                         (Severity.HIGH, "overstocked")] if counts[s])  # fmt: skip
+    counts = dict(view.counts)
+    summary = ", ".join(
+        f"{counts[key]} {name}"
+        for key, name in [("out", "out of stock"), ("low", "low"), ("high", "overstocked")]
+        if counts.get(key)
+    )
     lines = [
-        f"*{len(open_members)}* still open"
+        f"*{view.open_members}* still open"
         + (f" ({summary})" if summary else "")
-        + f", {folded - len(open_members)} resolved since."
+        + f", {folded - view.open_members} resolved since."
     ]
-    for member in open_members[:DIGEST_LINES]:
+    for member in view.members:
         lines.append(f"{_icon(member)} {escape(_name(member))}: {_level(member)} `#{member.id}`")
-    if len(open_members) > DIGEST_LINES:
-        lines.append(f"… and {len(open_members) - DIGEST_LINES} more: `/alerts` lists them all.")
+    if view.open_members > len(view.members):
+        more = view.open_members - len(view.members)
+        lines.append(f"… and {more} more: `/alerts` lists them all.")
     if i.open and "ended_at" not in i.detail and i.detail.get("reason") != "quiet":
         lines.append("More than 10 new alerts in 10 minutes: new ones join this message until"
                      " the channel calms down.")  # fmt: skip
@@ -199,20 +195,33 @@ def _footer(view: View) -> str:
     i = view.incident
     parts = [f"#{i.id}"]
     if view.rule is not None:
-        parts.append(f"rule: {escape(view.rule.describe())}")
+        parts.append(f"rule: {escape(view.rule)}")
     parts.append(f"since {_time(i.opened_at)}")
     return " · ".join(parts)
 
 
-def _buttons(i: Incident) -> ActionsBlock:
+def _buttons(i: Incident) -> dict:
+    """The actions block for an open incident: the buttons are built and validated by slack_sdk
+    once per variant (with or without Acknowledge), then copied with this incident's id, since
+    building them anew costs most of a message's rendering time."""
+    template = _button_template(acknowledged=bool(i.acked_by))
     value = str(i.id)
+    return {
+        **template,
+        "block_id": f"incident:{i.id}",
+        "elements": [{**element, "value": value} for element in template["elements"]],
+    }
+
+
+@functools.cache
+def _button_template(*, acknowledged: bool) -> dict:
     elements = []
     for action_id, label in ACTIONS.items():
-        if action_id == "incident_ack" and i.acked_by:
+        if action_id == "incident_ack" and acknowledged:
             continue
         if action_id == "incident_mute":
             elements.append(ButtonElement(
-                text=label, action_id=action_id, value=value, style="danger",
+                text=label, action_id=action_id, value="0", style="danger",
                 confirm=ConfirmObject(
                     title="Mute this alert?",
                     text="No new alerts for this in this channel until someone unmutes it.",
@@ -221,8 +230,8 @@ def _buttons(i: Incident) -> ActionsBlock:
             ))  # fmt: skip
             continue
         style = "primary" if action_id == "incident_ack" else None
-        elements.append(ButtonElement(text=label, action_id=action_id, value=value, style=style))
-    return ActionsBlock(block_id=f"incident:{i.id}", elements=elements)
+        elements.append(ButtonElement(text=label, action_id=action_id, value="0", style=style))
+    return ActionsBlock(block_id="incident:0", elements=elements).to_dict()
 
 
 def _icon(i: Incident) -> str:

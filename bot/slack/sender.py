@@ -32,7 +32,7 @@ from bot.slack.transport import (
     Transport,
 )
 from bot.store import db as database
-from bot.store.alerting import OutboxRow
+from bot.store.alerting import OutboxRow, render_payload
 
 log = logging.getLogger(__name__)
 
@@ -155,10 +155,10 @@ class Sender:
                 await self._deliver(lane, step, now)
             finally:
                 self._busy.discard(lane.channel)
-                lane.finished(self._clock())
+                lane.finished(self._clock(), step.op)
 
     async def _deliver(self, lane: Lane, d: Delivery, now: float) -> None:
-        payload = json.loads(d.payload)
+        payload = render_payload(json.loads(d.payload))
         lane.started(now)
         outcome = "sent"
         try:

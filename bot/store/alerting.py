@@ -10,22 +10,22 @@ after a crash, what was committed is either in the outbox or was sent.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import time as clock_time
 
 import aiosqlite
+import orjson
 
 from bot.core.alerts import AlertMachine, Phase, Severity, Side
-from bot.core.engine import AlertEngine, CommandError, EngineSettings
+from bot.core.engine import AlertEngine, CommandError, EngineSettings, View
 from bot.core.events import BadFrame, SaleEvent
 from bot.core.feed_health import Transition
 from bot.core.incidents import Incident, Kind, Shown
 from bot.core.notify import Op
 from bot.core.rules import Channel, QuietHours, Rule, RuleBook, RuleError, Scope, Thresholds
-from bot.slack.render import render, render_note
+from bot.slack.render import render
 from bot.store.writer import Tick
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ class OutboxRow:
     channel: str
     op: str
     incident_id: int
-    payload: str  # JSON: {"text", "blocks"?, "broadcast"?}
+    payload: str  # JSON: {"view"} for a post or an edit, {"note", "broadcast"} for a reply
 
 
 @dataclass(slots=True)
@@ -66,6 +66,37 @@ class AlertRows:
     channels: list[tuple] = field(default_factory=list)
     rules: list[tuple] = field(default_factory=list)
     answers: list[tuple[Command, object, Exception | None]] = field(default_factory=list)
+
+
+def encode_view(view: View) -> dict:
+    """A view as JSON-ready data, for the outbox."""
+    return {
+        "incident": _incident_row(view.incident),
+        "members": [_incident_row(m) for m in view.members],
+        "open_members": view.open_members,
+        "counts": view.counts,
+        "rule": view.rule,
+        "now": view.now,
+    }
+
+
+def decode_view(data: dict) -> View:
+    return View(
+        _incident_from_row(data["incident"]),
+        tuple(_incident_from_row(m) for m in data["members"]),
+        data["open_members"],
+        tuple((name, count) for name, count in data["counts"]),
+        data["rule"],
+        data["now"],
+    )
+
+
+def render_payload(payload: dict) -> dict:
+    """An outbox payload as the Slack call's arguments: {"text", "blocks"?, "broadcast"?}."""
+    if "view" in payload:
+        message = render(decode_view(payload["view"]))
+        return {"text": message.text, "blocks": message.blocks}
+    return {"text": payload["note"], "broadcast": payload.get("broadcast", False)}
 
 
 _INCIDENT_COLUMNS = (
@@ -196,20 +227,20 @@ class AlertingProcessor:
             else:
                 rows.mutes.append((*key, *mute))
         for channel, state in effects.notifiers.items():
-            encoded = json.dumps(state, separators=(",", ":"))
+            encoded = orjson.dumps(state).decode()
             if self._last_notifier_state.get(channel) != encoded:
                 self._last_notifier_state[channel] = encoded
                 rows.notifiers.append((channel, encoded))
         for outgoing in effects.outgoing:
-            view = engine.view(outgoing.incident_id, now)
-            if view is None:
-                continue
             if outgoing.op is Op.REPLY:
-                message = render_note(view, outgoing.note or "")
-                payload = {"text": message.text, "broadcast": outgoing.broadcast}
+                payload = {"note": outgoing.note or "", "broadcast": outgoing.broadcast}
             else:
-                message = render(view)
-                payload = {"text": message.text, "blocks": message.blocks}
+                view = engine.view(outgoing.incident_id, now)
+                if view is None:
+                    continue
+                # What to say, as data; the sender renders it when it sends, so an edit that a
+                # later one supersedes is never rendered, and rendering stays off the feed's path.
+                payload = {"view": encode_view(view)}
             rows.outbox.append(
                 OutboxRow(
                     self._next_outbox_id,
@@ -217,7 +248,7 @@ class AlertingProcessor:
                     outgoing.channel,
                     outgoing.op.value,
                     outgoing.incident_id,
-                    json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
+                    orjson.dumps(payload).decode(),
                 )
             )
             self._next_outbox_id += 1
@@ -261,7 +292,7 @@ async def load_engine(db: aiosqlite.Connection, settings: EngineSettings) -> Ale
     async with db.execute("SELECT * FROM mutes") as cursor:
         mutes = [((c, k, s, m), (by, at)) for c, k, s, m, by, at in await cursor.fetchall()]
     async with db.execute("SELECT channel, state FROM notifiers") as cursor:
-        notifiers = [(channel, json.loads(state)) for channel, state in await cursor.fetchall()]
+        notifiers = [(channel, orjson.loads(state)) for channel, state in await cursor.fetchall()]
     engine.restore(incidents=incidents, machines=machines, mutes=mutes, notifiers=notifiers)
     return engine
 
@@ -277,7 +308,7 @@ def _incident_row(i: Incident) -> tuple:
         i.id, i.channel, i.kind.value, i.store, i.model, i.severity.value if i.severity else None,
         i.opened_at, i.fired_at, i.resolved_at, i.level, i.threshold, i.shown.value, i.parent_id,
         i.acked_by, i.acked_at, i.snoozed_by, i.snoozed_until, i.muted_by,
-        json.dumps(i.detail, separators=(",", ":")),
+        orjson.dumps(i.detail).decode(),
     )  # fmt: skip
 
 
@@ -287,18 +318,26 @@ def _incident_from_row(row: Sequence) -> Incident:
     return Incident(
         id_, channel, Kind(kind), store, model, Severity(severity) if severity else None,
         opened, fired, level, threshold, resolved, Shown(shown), parent, acked_by, acked_at,
-        snoozed_by, snoozed_until, muted_by, json.loads(detail),
+        snoozed_by, snoozed_until, muted_by, orjson.loads(detail),
     )  # fmt: skip
 
 
-def _machine_json(machine: AlertMachine) -> str:
-    state = asdict(machine)
-    del state["side"]
-    return json.dumps(state, separators=(",", ":"))
+def _machine_json(m: AlertMachine) -> str:
+    state = {
+        "phase": m.phase.value,
+        "severity": m.severity.value if m.severity else None,
+        "started_at": m.started_at,
+        "fired_at": m.fired_at,
+        "readings": m.readings,
+        "level": m.level,
+        "flips": m.flips,
+        "flapping": m.flapping,
+    }
+    return orjson.dumps(state).decode()
 
 
 def _machine_from_json(side: Side, encoded: str) -> AlertMachine:
-    state = json.loads(encoded)
+    state = orjson.loads(encoded)
     state["phase"] = Phase(state["phase"])
     state["severity"] = Severity(state["severity"]) if state["severity"] else None
     return AlertMachine(side, **state)
@@ -308,17 +347,17 @@ def _channel_row(channel: Channel, now: float) -> tuple:
     scope, quiet = channel.scope, channel.quiet
     quiet_json = None
     if quiet is not None:
-        quiet_json = json.dumps(
+        quiet_json = orjson.dumps(
             {
                 "start": f"{quiet.start:%H:%M}",
                 "end": f"{quiet.end:%H:%M}",
                 "timezone": quiet.timezone,
             }
-        )
+        ).decode()
     return (
         channel.id,
-        json.dumps(sorted(scope.stores)) if scope.stores is not None else None,
-        json.dumps(sorted(scope.models)) if scope.models is not None else None,
+        orjson.dumps(sorted(scope.stores)).decode() if scope.stores is not None else None,
+        orjson.dumps(sorted(scope.models)).decode() if scope.models is not None else None,
         quiet_json,
         now,
     )
@@ -331,13 +370,13 @@ def _rule_row(rule: Rule) -> tuple:
 
 
 def _names(encoded: str | None) -> frozenset[str] | None:
-    return None if encoded is None else frozenset(json.loads(encoded))
+    return None if encoded is None else frozenset(orjson.loads(encoded))
 
 
 def _quiet(encoded: str | None) -> QuietHours | None:
     if encoded is None:
         return None
-    q = json.loads(encoded)
+    q = orjson.loads(encoded)
     return QuietHours(
         clock_time.fromisoformat(q["start"]), clock_time.fromisoformat(q["end"]), q["timezone"]
     )

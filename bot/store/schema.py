@@ -146,7 +146,7 @@ MIGRATIONS: list[str] = [
         channel TEXT NOT NULL,
         op TEXT NOT NULL,  -- post | update | reply
         incident_id INTEGER NOT NULL,
-        payload TEXT NOT NULL  -- JSON {"text", "blocks"?, "broadcast"?}
+        payload TEXT NOT NULL  -- JSON: {"view"} to render, or {"note", "broadcast"}
     );
     CREATE TABLE deliveries (
         outbox_id INTEGER PRIMARY KEY,

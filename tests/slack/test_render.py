@@ -5,8 +5,7 @@ import json
 from bot.core.alerts import Severity
 from bot.core.engine import View
 from bot.core.incidents import Incident, Kind, Shown
-from bot.core.rules import Rule, Thresholds
-from bot.slack.render import ACTIONS, render, render_note
+from bot.slack.render import ACTIONS, render
 
 NOW = 1_790_000_000.0
 
@@ -19,8 +18,12 @@ def incident(**fields) -> Incident:
     return Incident(**base)
 
 
-def view(i: Incident, members=(), rule=None) -> View:
-    return View(i, tuple(members), rule, NOW)
+def view(i: Incident, members=(), rule=None, open_members=None) -> View:
+    counts = {}
+    for m in members:
+        counts[m.severity.value] = counts.get(m.severity.value, 0) + 1
+    total = len(members) if open_members is None else open_members
+    return View(i, tuple(members)[:15], total, tuple(sorted(counts.items())), rule, NOW)
 
 
 def blocks_text(message) -> str:
@@ -32,8 +35,7 @@ def actions_of(message) -> list[str]:
 
 
 def test_a_low_stock_message_says_what_where_how_many_and_offers_the_buttons():
-    rule = Rule("C1", "", "", Thresholds(low=10), "U1", 0)
-    message = render(view(incident(), rule=rule))
+    message = render(view(incident(), rule="low <= 10, high >= 80 (channel default)"))
 
     assert message.text.startswith("Low stock: ADERI at ALDO Maine Mall. 4 left (alert at 10")
     header = message.blocks[0]
@@ -132,7 +134,3 @@ def test_other_kinds_render_too():
 def test_a_very_long_name_is_cut_to_slacks_header_limit():
     message = render(view(incident(store="S" * 200, model="M" * 200)))
     assert len(message.blocks[0]["text"]["text"]) == 150
-
-
-def test_a_thread_note_is_plain_text():
-    assert render_note(view(incident()), "Acknowledged by <@U1>.").text == "Acknowledged by <@U1>."
