@@ -56,7 +56,7 @@ class Settings(BaseSettings):
         10_000, ge=1, description="Events waiting for the writer; when full, the feed waits."
     )
     writer_batch_size: int = Field(
-        1_000, ge=1, description="Most events committed in one SQLite transaction."
+        5_000, ge=1, description="Most events committed in one SQLite transaction."
     )
     dead_letter_limit: int = Field(
         1_000, ge=1, description="Bad frames kept in the dead-letter table (oldest dropped)."

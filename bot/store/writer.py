@@ -89,30 +89,28 @@ _COUNT_BAD = """
 
 
 class _Names:
-    """Name -> id for one table, extended only after the rows are committed."""
+    """Name -> id for one table. A new name gets its id when a batch is prepared, and its row
+    goes into that batch's transaction; batches commit in order and a failed one is retried,
+    so ids given out are never lost."""
 
     def __init__(self, table: str, column: str, rows: Sequence[tuple[int, str]]) -> None:
         self.insert_sql = f"INSERT INTO {table} (id, {column}, first_seen_at) VALUES (?, ?, ?)"
         self.ids = {name: id_ for id_, name in rows}
         self.next_id = max(self.ids.values(), default=0) + 1
-        self.staged: dict[str, tuple[int, float]] = {}
+        self._new: list[tuple[int, str, float]] = []
 
     def id_for(self, name: str, at: float) -> int:
         found = self.ids.get(name)
         if found is None:
-            staged = self.staged.get(name)
-            if staged is None:
-                staged = self.staged[name] = (self.next_id + len(self.staged), at)
-            found = staged[0]
+            found = self.ids[name] = self.next_id
+            self.next_id += 1
+            self._new.append((found, name, at))
         return found
 
-    def new_rows(self) -> list[tuple[int, str, float]]:
-        return [(id_, name, at) for name, (id_, at) in self.staged.items()]
-
-    def commit(self) -> None:
-        self.ids.update((name, id_) for name, (id_, _) in self.staged.items())
-        self.next_id += len(self.staged)
-        self.staged.clear()
+    def take_new(self) -> list[tuple[int, str, float]]:
+        """The names first seen since the last call, as rows to insert."""
+        new, self._new = self._new, []
+        return new
 
 
 @dataclass(slots=True)
@@ -127,6 +125,10 @@ class _Batch:
     dead_rows: list[tuple]
     bad_counts: list[list]
     processed: Any = None  # the processor's rows, if any
+
+    @property
+    def has_rows(self) -> bool:
+        return bool(self.event_rows or self.dead_rows or self.processed is not None)
 
 
 class Writer:
@@ -197,20 +199,34 @@ class Writer:
             return [tuple(row) for row in await cursor.fetchall()]
 
     async def _run(self) -> None:
-        while True:
-            batch = await self.queue.get_batch(self._batch_size)
-            stopping = batch[-1] is _STOP
-            items = [item for item in batch if item is not _STOP]
-            if self._processor is not None or any(type(i) is not Tick for i in items):
-                await self._write(items)
-            await self._sweep_if_due()
-            if stopping:
-                return
+        # The next batch is prepared (Python, this thread) while the previous one commits
+        # (SQLite, aiosqlite's thread); they still commit one at a time, in order.
+        committing: asyncio.Task[None] | None = None
+        try:
+            while True:
+                batch = await self.queue.get_batch(self._batch_size)
+                stopping = batch[-1] is _STOP
+                items = [item for item in batch if item is not _STOP]
+                prepared = None
+                if self._processor is not None or any(type(i) is not Tick for i in items):
+                    prepared = self._prepare(items)
+                if committing is not None:
+                    await committing
+                    committing = None
+                if prepared is not None and prepared.has_rows:
+                    committing = asyncio.create_task(self._commit(prepared, len(items)))
+                if stopping or self._clock() >= self._next_sweep:
+                    if committing is not None:
+                        await committing
+                        committing = None
+                    await self._sweep_if_due()
+                if stopping:
+                    return
+        finally:
+            if committing is not None and not committing.done():
+                committing.cancel()
 
-    async def _write(self, items: Sequence[object]) -> None:
-        batch = self._prepare(items)
-        if not (batch.event_rows or batch.dead_rows or batch.processed is not None):
-            return
+    async def _commit(self, batch: _Batch, size: int) -> None:
         delay = 1.0
         while True:
             try:
@@ -225,12 +241,10 @@ class Writer:
                 # kept and retried; meanwhile the queue fills and the feed waits.
                 log.error(
                     "database write failed; retrying",
-                    extra={"error": str(error), "retry_in_s": delay, "batch": len(items)},
+                    extra={"error": str(error), "retry_in_s": delay, "batch": size},
                 )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
-        for names in (self._feeds, self._stores, self._models):
-            names.commit()
         if batch.processed is not None:
             self._processor.committed(batch.processed)
 
@@ -239,7 +253,7 @@ class Writer:
         stats.events += len(batch.events)
         stats.bad_frames += len(batch.bad)
         stats.batches += 1
-        stats.last_batch_size = len(items)
+        stats.last_batch_size = size
         stats.last_commit_at = now
         for hook in self.commit_hooks:
             hook(batch.events, now)
@@ -281,9 +295,9 @@ class Writer:
             entry[2] += 1
             entry[3] = b.at
         new_names = [
-            (names.insert_sql, names.new_rows())
+            (names.insert_sql, new)
             for names in (feeds, stores, models)
-            if names.staged
+            if (new := names.take_new())
         ]
         processed = None
         if self._processor is not None:
