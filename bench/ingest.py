@@ -5,7 +5,10 @@ or flat out, and notes when it sent each one. The pipeline under test runs in a 
 its own and notes when each batch committed. Send-to-commit latency pairs the two by position
 (one connection keeps order).
 
-- bot: the real Bot (feed client, validation, writer, SQLite), configured as in production.
+- bot: the real Bot (feed client, validation, writer, SQLite, alert engine), no alert rules.
+- bot+50ch: the same with 50 channels of rules (see configure_channels): every sale is watched
+  by about 22 channels, alerts are decided, rendered and written to the outbox (the sender's
+  transport discards them, so Slack's pace is not what is measured).
 - baseline: websockets client, json.loads, aiosqlite executemany per batch into the same two
   tables the bot keeps (event log and current levels), no bot code.
 
@@ -22,6 +25,7 @@ import json
 import multiprocessing as mp
 import os
 import random
+import resource
 import statistics
 import sys
 import tempfile
@@ -37,6 +41,7 @@ from websockets.asyncio.server import serve
 from bot.feed.worlds import RealisticWorld
 
 STORES, MODELS = 150, 100  # 15,000 keys
+BATCH = 5_000  # the baseline's batch cap: the bot's default WRITER_BATCH_SIZE
 
 
 # --- the feed server -------------------------------------------------------------------------
@@ -97,6 +102,12 @@ class Result:
     rss_mb: float
     peak_rss_mb: float
     keys: int
+    cpu_s: float = 0.0  # CPU time the pipeline's process used, all threads
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def rss_mb() -> tuple[float, float]:
@@ -105,7 +116,85 @@ def rss_mb() -> tuple[float, float]:
     return (int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024)
 
 
-async def run_bot(url: str, count: int, folder: str) -> Result:
+class _Discard:
+    """A Slack transport that accepts every call and keeps nothing."""
+
+    async def post(self, channel, payload, outbox_id):
+        from bot.slack.transport import Posted  # noqa: PLC0415
+
+        return Posted(channel, f"{time.time():.6f}")
+
+    async def reply(self, channel_id, thread_ts, payload, outbox_id):
+        return await self.post(channel_id, payload, outbox_id)
+
+    async def update(self, channel_id, ts, payload):
+        return None
+
+    async def find(self, channel, outbox_id, *, since, thread_ts):
+        return None
+
+
+async def configure_channels(path: Path, count: int, *, wide: bool = False) -> None:
+    """Write `count` channels of rules through the bot's own persistence.
+
+    The usual shape of a chain (wide=False): two channels watch every store and model (the
+    inventory team, and merchandising with a higher overstock line); the rest are split between
+    regional channels (a few stores each, with a rule for one store) and category channels (a
+    few models each, with a rule for one fast seller). Each sale is watched by about 4 channels.
+
+    wide=True is a stress shape: 40% of the channels watch everything, with thresholds spread
+    through the normal stock range, so each sale is watched by about 22 channels and restocked
+    shelves keep opening overstock gates.
+    """
+    from bot.core.engine import AlertEngine, EngineSettings  # noqa: PLC0415
+    from bot.core.rules import RuleBook, Scope, Thresholds  # noqa: PLC0415
+    from bot.feed.worlds import model_names, store_names  # noqa: PLC0415
+    from bot.store import db as database  # noqa: PLC0415
+    from bot.store.alerting import AlertingProcessor  # noqa: PLC0415
+
+    stores, models = store_names(STORES), model_names(MODELS)
+    engine = AlertEngine(RuleBook(), EngineSettings())
+
+    def rule(channel: str, store: str = "", model: str = "", **thresholds) -> None:
+        engine.set_rule(channel, store=store, model=model, thresholds=Thresholds(**thresholds),
+                        user="bench", now=0.0)  # fmt: skip
+
+    everything = round(count * 0.4) if wide else 2
+    regions = (count - everything) // 2
+    categories = count - everything - regions
+    for n in range(everything):
+        channel = f"C{n:03d}"
+        if wide:
+            rule(channel, low=4 + n % 9, high=60 + n % 31)
+            rule(channel, store=stores[n], low=2, high=None)
+            rule(channel, model=models[n], low=15, high=None)
+        else:
+            rule(channel, low=10, high=80 if n == 0 else 100)
+    for k in range(regions):
+        channel = f"C{everything + k:03d}"
+        mine = stores[k * len(stores) // regions : (k + 1) * len(stores) // regions]
+        engine.watch(channel, Scope(stores=frozenset(mine)), user="bench", now=0.0)
+        rule(channel)
+        rule(channel, store=mine[0], low=5)
+    for k in range(categories):
+        channel = f"C{everything + regions + k:03d}"
+        mine = models[k * len(models) // categories : (k + 1) * len(models) // categories]
+        engine.watch(channel, Scope(models=frozenset(mine)), user="bench", now=0.0)
+        rule(channel)
+        rule(channel, model=mine[0], low=15)
+    db = await database.connect(path)
+    await database.migrate(db)
+    processor = AlertingProcessor(engine, next_outbox_id=1)
+    rows = processor.prepare([], 0.0)
+    await db.execute("BEGIN")
+    await processor.persist(db, rows)
+    await db.execute("COMMIT")
+    await db.close()
+
+
+async def run_bot(
+    url: str, count: int, folder: str, channels: int = 0, wide: bool = False
+) -> Result:
     # Imported here so that the baseline's process never loads the bot's modules: each
     # pipeline's resident memory is its own.
     from bot.config import Settings  # noqa: PLC0415
@@ -113,10 +202,16 @@ async def run_bot(url: str, count: int, folder: str) -> Result:
     from bot.runtime import Bot  # noqa: PLC0415
 
     setup_logging("WARNING")
+    path = Path(folder) / "bot.db"
+    if channels:
+        await configure_channels(path, channels, wide=wide)
     settings = Settings(
-        _env_file=None, feed_urls=[url], database_path=Path(folder) / "bot.db", log_level="WARNING"
+        _env_file=None,
+        feed_urls=[url],
+        database_path=path,
+        log_level="WARNING",
     )
-    bot = Bot(settings)
+    bot = Bot(settings, transport=_Discard())
     commits: list[tuple[float, int]] = []
     await bot.start()
     bot.writer.commit_hooks.append(lambda events, at: commits.append((time.time(), len(events))))
@@ -145,7 +240,7 @@ async def run_baseline(url: str, count: int, folder: str) -> Result:
         done = 0
         while done < count:
             batch = [await queue.get()]
-            while len(batch) < 1000 and not queue.empty():
+            while len(batch) < BATCH and not queue.empty():
                 batch.append(queue.get_nowait())
             await db.execute("BEGIN")
             await db.executemany(
@@ -173,12 +268,28 @@ async def run_baseline(url: str, count: int, folder: str) -> Result:
     return Result(commits, current, peak, keys)
 
 
-PIPELINES: dict[str, Callable] = {"bot": run_bot, "baseline": run_baseline}
+async def run_bot_50(url: str, count: int, folder: str) -> Result:
+    return await run_bot(url, count, folder, channels=50)
+
+
+async def run_bot_50_wide(url: str, count: int, folder: str) -> Result:
+    return await run_bot(url, count, folder, channels=50, wide=True)
+
+
+PIPELINES: dict[str, Callable] = {
+    "baseline": run_baseline,
+    "bot": run_bot,
+    "bot+50ch": run_bot_50,
+    "bot+50wide": run_bot_50_wide,
+}
 
 
 def pipeline_process(name: str, url: str, count: int, out) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        out.send(asyncio.run(PIPELINES[name](url, count, folder)))
+        start = cpu_seconds()
+        result = asyncio.run(PIPELINES[name](url, count, folder))
+        result.cpu_s = cpu_seconds() - start
+        out.send(result)
 
 
 # --- one measured run ------------------------------------------------------------------------
@@ -192,6 +303,7 @@ class Figures:
     rss_mb: float
     peak_rss_mb: float
     keys: int
+    cpu_us: float  # the pipeline's CPU time per event
 
 
 def measure(pipeline: str, frames: Path, count: int, rate: float | None) -> Figures:
@@ -228,6 +340,7 @@ def measure(pipeline: str, frames: Path, count: int, rate: float | None) -> Figu
         rss_mb=result.rss_mb,
         peak_rss_mb=result.peak_rss_mb,
         keys=result.keys,
+        cpu_us=result.cpu_s / count * 1e6,
     )
 
 
@@ -242,13 +355,13 @@ def main() -> None:
         f"{STORES * MODELS:,} keys (realistic world)"
     )
     print(
-        f"{'load':<10} {'pipeline':<9} {'events':>9} {'events/s':>10} {'p50 ms':>8} "
+        f"{'load':<10} {'pipeline':<10} {'events':>9} {'events/s':>10} {'p50 ms':>8} "
         f"{'p99 ms':>8} {'RSS MB':>7}"
     )
 
     def show(label: str, pipeline: str, count: int, f: Figures) -> None:
         print(
-            f"{label:<10} {pipeline:<9} {count:>9,} {f.events_per_s:>10,.0f} "
+            f"{label:<10} {pipeline:<10} {count:>9,} {f.events_per_s:>10,.0f} "
             f"{f.p50_ms:>8.2f} {f.p99_ms:>8.2f} {f.rss_mb:>7.0f}",
             flush=True,
         )
@@ -267,19 +380,25 @@ def main() -> None:
                 show(label, pipeline, count, f)
 
         flat = int(200_000 * scale)
-        rounds: dict[str, list[float]] = {"baseline": [], "bot": []}
+        rounds: dict[str, list[float]] = {"baseline": [], "bot": [], "bot+50ch": []}
         for n in range(args.rounds):
-            for pipeline in ("baseline", "bot"):
+            for pipeline in ("baseline", "bot", "bot+50ch"):
                 f = measure(pipeline, frames, flat, None)
                 rounds[pipeline].append(f.events_per_s)
                 show(f"flat out {n + 1}", pipeline, flat, f)
         memory = measure("bot", frames, memory_events, None)
 
-    baseline, bot = (statistics.median(rounds[p]) for p in ("baseline", "bot"))
+    baseline, bot, alerting = (
+        statistics.median(rounds[p]) for p in ("baseline", "bot", "bot+50ch")
+    )
     print()
     print(
         f"flat out, median of {args.rounds}: bot {bot:,.0f}/s, baseline {baseline:,.0f}/s, "
         f"ratio {bot / baseline:.2f}  (target >= 0.80)"
+    )
+    print(
+        f"flat out with 50 channels of rules: {alerting:,.0f}/s, ratio to the baseline "
+        f"{alerting / baseline:.2f}  (target >= 0.70)"
     )
     print(f"p99 send-to-commit at 1,000/s: {paced['bot1,000/s'].p99_ms:.2f} ms  (target < 20 ms)")
     print(
