@@ -107,6 +107,10 @@ class FakeSlack:
     def thread(self, message: Message) -> list[Message]:
         return [m for m in self.messages if m.thread_ts == message.ts]
 
+    def delete(self, message: Message) -> None:
+        """Someone deleted the message in Slack."""
+        self.messages.remove(message)
+
     def arrivals(self, method: str, channel: str) -> list[float]:
         """When calls of `method` to `channel` arrived, whatever became of them."""
         return [c.at for c in self.calls if c.method == method and c.args.get("channel") == channel]

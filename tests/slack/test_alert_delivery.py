@@ -8,6 +8,7 @@ import logging
 import sqlite3
 
 import pytest
+from websockets.asyncio.server import serve
 
 from bot.runtime import Bot
 from tests.fakes.slack import FakeSlack, Fault
@@ -176,3 +177,45 @@ async def test_a_bad_token_is_reported_once_and_nothing_is_sent(bot, slack, feed
     assert [c.outcome for c in slack.calls if c.method.startswith("chat.")] == ["invalid_auth"]
     assert started.sender.problems() == {"*": "invalid_auth"}
     assert len([r for r in caplog.records if "refuses the bot token" in r.getMessage()]) == 1
+
+
+async def test_a_deleted_message_is_posted_afresh_when_its_incident_changes(bot, slack, feed):
+    started = await bot()
+    ws = feed.connections[0]
+    await ws.send(sale("ALDO Maine Mall", "ADERI", 0))
+    await slack.wait_for(lambda s: len(s.posts()) == 1)
+    slack.delete(slack.posts()[0])
+
+    await ws.send(sale("ALDO Maine Mall", "ADERI", 40))  # resolved: its message is edited
+    await slack.wait_for(lambda s: len(s.posts()) == 1 and s.posts()[0].text.startswith("Resolved"))
+    await asyncio.wait_for(started.sender.wait_idle(), 10)
+
+    assert [c.outcome for c in slack.calls if c.method == "chat.update"] == ["message_not_found"]
+    (fresh,) = slack.posts()
+    assert [m.text for m in slack.thread(fresh)] == ["Resolved: 40 in stock."]
+
+
+async def test_a_feed_down_is_told_in_the_ops_channel_and_so_is_its_return(
+    make_settings, slack, unused_tcp_port
+):
+    url = f"ws://127.0.0.1:{unused_tcp_port}/"
+    bot = Bot(make_settings(
+        feed_urls=[url], slack_bot_token=slack.token, slack_api_url=slack.api_url,
+        ops_channel="C-OPS", feed_stale_after_seconds=0.5, feed_reconnect_max_seconds=0.5,
+    ))  # fmt: skip
+    await bot.start()
+    try:
+        await slack.wait_for(lambda s: len(s.posts("C-OPS")) == 1)
+        assert slack.posts("C-OPS")[0].text.startswith(f"Feed disconnected: {url}")
+
+        async def handler(ws):
+            await ws.send(sale("A", "X", 50))
+            await ws.wait_closed()
+
+        async with serve(handler, "127.0.0.1", unused_tcp_port):
+            await slack.wait_for(lambda s: len(s.thread(s.posts("C-OPS")[0])) == 1)
+    finally:
+        await bot.stop()
+    (told,) = slack.posts("C-OPS")
+    assert told.text.startswith(f"Feed back: {url}")
+    assert [m.text for m in slack.thread(told)] == ["Feed is back: messages are flowing."]

@@ -1,0 +1,127 @@
+"""Alert state through the writer: committed with the events, restored after a restart."""
+
+import asyncio
+import sqlite3
+from datetime import time
+
+import pytest
+
+from bot.core.engine import CommandError, EngineSettings
+from bot.core.events import SaleEvent
+from bot.core.rules import QuietHours, RuleError, Scope, Thresholds
+from bot.store import db as database
+from bot.store.alerting import AlertingProcessor, Command, load_engine, next_outbox_id
+from bot.store.writer import Writer
+
+C = "C-STORES"
+
+
+class Running:
+    """A writer with the alerting processor on a database file, as the bot runs it."""
+
+    def __init__(self, path):
+        self.path = path
+
+    async def __aenter__(self):
+        self.db = await database.connect(self.path)
+        await database.migrate(self.db)
+        self.engine = await load_engine(self.db, EngineSettings())
+        self.processor = AlertingProcessor(
+            self.engine, next_outbox_id=await next_outbox_id(self.db)
+        )
+        self.outbox = []
+        self.processor.outbox_listeners.append(self.outbox.extend)
+        self.writer = Writer(
+            self.db, queue_size=100, batch_size=100, dead_letter_limit=10, retention_days=30,
+            clock=lambda: 1000.0, processor=self.processor,
+        )  # fmt: skip
+        await self.writer.start()
+        return self
+
+    async def __aexit__(self, *exc):
+        await self.writer.stop()
+        await self.db.close()
+
+    async def command(self, action, at=1000.0):
+        future = asyncio.get_running_loop().create_future()
+        await self.writer.submit(Command(action, at, future))
+        return await asyncio.wait_for(future, 5)
+
+    async def sale(self, store, model, level, at=1000.0):
+        await self.writer.submit(SaleEvent(store, model, level, at, "ws://feed/"))
+
+
+def set_rule(user: str, store: str = "", model: str = "", **thresholds):
+    def action(engine, at):
+        return engine.set_rule(C, store=store, model=model, user=user, now=at,
+                               thresholds=Thresholds(**thresholds))  # fmt: skip
+
+    return action
+
+
+async def test_rules_scope_and_quiet_hours_survive_a_restart_with_their_history(tmp_path):
+    path = tmp_path / "inventory.db"
+    scope = Scope(stores=frozenset({"Eaton", "Maine"}))
+    async with Running(path) as bot:
+        await bot.command(set_rule("U1", low=5, high=90))
+        await bot.command(set_rule("U2", store="Eaton", model="ADERI", low=2, high=None))
+        await bot.command(lambda e, at: e.watch(C, scope, user="U1", now=at))
+        quiet = QuietHours(time(22), time(7), "America/Toronto")
+        await bot.command(lambda e, at: e.set_quiet_hours(C, quiet, user="U3", now=at))
+
+    async with Running(path) as again:
+        channel = again.engine.book.channels[C]
+        assert channel.scope == scope
+        assert channel.quiet == quiet
+        assert channel.rule_for("Eaton", "ADERI").thresholds == Thresholds(low=2, high=None)
+        assert channel.rule_for("Maine", "ADERI").thresholds == Thresholds(low=5, high=90)
+        assert channel.rule_for("Maine", "ADERI").updated_by == "U1"
+    with sqlite3.connect(path) as db:
+        history = db.execute(
+            "SELECT user, action, summary FROM config_changes ORDER BY id"
+        ).fetchall()
+    assert history == [
+        ("U1", "set_rule", "low <= 5, high >= 90 (channel default)"),
+        ("U2", "set_rule", "low <= 2, no high alert for ADERI at Eaton"),
+        ("U1", "watch",
+         "watching stores: Eaton, Maine; models: every model (was: every store and model)"),
+        ("U3", "quiet_hours", "quiet hours 22:00-07:00 America/Toronto"),
+    ]  # fmt: skip
+
+
+async def test_a_refused_command_raises_for_its_caller_and_changes_nothing(tmp_path):
+    path = tmp_path / "inventory.db"
+    async with Running(path) as bot:
+        with pytest.raises(RuleError, match=r"high \(10\) must be above low \(50\)"):
+            await bot.command(set_rule("U1", low=50, high=10))
+        with pytest.raises(CommandError, match="no open alert #7"):
+            await bot.command(lambda e, at: e.acknowledge(7, "U1", at))
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT count(*) FROM rules").fetchone() == (0,)
+        assert db.execute("SELECT count(*) FROM config_changes").fetchone() == (0,)
+
+
+async def test_an_open_incident_is_picked_up_again_after_a_restart(tmp_path):
+    path = tmp_path / "inventory.db"
+    async with Running(path) as bot:
+        await bot.command(lambda e, at: e.ensure_default_rule(C, Thresholds(), at))
+        await bot.sale("Eaton", "ADERI", 0)
+        incident = await bot.command(lambda e, at: e.acknowledge(1, "U1", at))
+        assert incident.acked_by == "U1"
+        assert [row.op for row in bot.outbox] == ["post", "update", "reply"]
+
+    async with Running(path) as again:
+        (open_incident,) = again.engine.open_incidents()
+        assert (open_incident.id, open_incident.acked_by) == (1, "U1")
+        await again.sale("Eaton", "ADERI", 30)
+        await again.writer.wait_for(lambda s: s.events == 1)
+        assert again.engine.open_incidents() == []
+        assert [row.op for row in again.outbox] == ["update", "reply"]
+        assert again.outbox[0].id == bot.outbox[-1].id + 1  # outbox ids go on, never reused
+    with sqlite3.connect(path) as db:
+        assert db.execute(
+            "SELECT resolved_at IS NOT NULL FROM incidents WHERE id = 1"
+        ).fetchone() == (1,)
+        assert db.execute(
+            "SELECT count(*) FROM alert_machines WHERE state LIKE '%firing%'"
+        ).fetchone() == (0,)
