@@ -13,19 +13,31 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import time as clock_time
 
 import aiosqlite
 import orjson
 
-from bot.core.alerts import AlertMachine, Phase, Severity, Side
-from bot.core.engine import AlertEngine, CommandError, EngineSettings, View
+from bot.core.alerts import Side
+from bot.core.engine import AlertEngine, CommandError, EngineSettings
 from bot.core.events import BadFrame, SaleEvent
 from bot.core.feed_health import Transition
-from bot.core.incidents import Incident, Kind, Shown
+from bot.core.incidents import Shown
 from bot.core.notify import Op
-from bot.core.rules import Channel, QuietHours, Rule, RuleBook, RuleError, Scope, Thresholds
+from bot.core.rules import Channel, Rule, RuleBook, RuleError, Scope, Thresholds
 from bot.slack.render import render
+from bot.store.codec import (
+    INCIDENT_COLUMNS,
+    channel_row,
+    decode_view,
+    encode_view,
+    incident_from_row,
+    incident_row,
+    machine_from_json,
+    machine_json,
+    quiet_hours,
+    rule_row,
+    scope_names,
+)
 from bot.store.writer import Tick
 
 log = logging.getLogger(__name__)
@@ -68,41 +80,12 @@ class AlertRows:
     answers: list[tuple[Command, object, Exception | None]] = field(default_factory=list)
 
 
-def encode_view(view: View) -> dict:
-    """A view as JSON-ready data, for the outbox."""
-    return {
-        "incident": _incident_row(view.incident),
-        "members": [_incident_row(m) for m in view.members],
-        "open_members": view.open_members,
-        "counts": view.counts,
-        "rule": view.rule,
-        "now": view.now,
-    }
-
-
-def decode_view(data: dict) -> View:
-    return View(
-        _incident_from_row(data["incident"]),
-        tuple(_incident_from_row(m) for m in data["members"]),
-        data["open_members"],
-        tuple((name, count) for name, count in data["counts"]),
-        data["rule"],
-        data["now"],
-    )
-
-
 def render_payload(payload: dict) -> dict:
     """An outbox payload as the Slack call's arguments: {"text", "blocks"?, "broadcast"?}."""
     if "view" in payload:
         message = render(decode_view(payload["view"]))
         return {"text": message.text, "blocks": message.blocks}
     return {"text": payload["note"], "broadcast": payload.get("broadcast", False)}
-
-
-_INCIDENT_COLUMNS = (
-    "id, channel, kind, store, model, severity, opened_at, fired_at, resolved_at, level, "
-    "threshold, shown, parent_id, acked_by, acked_at, snoozed_by, snoozed_until, muted_by, detail"
-)
 
 
 class AlertingProcessor:
@@ -143,7 +126,7 @@ class AlertingProcessor:
         """Write the rows inside the writer's open transaction."""
         if rows.incidents:
             await db.executemany(
-                f"INSERT OR REPLACE INTO incidents ({_INCIDENT_COLUMNS}) "
+                f"INSERT OR REPLACE INTO incidents ({INCIDENT_COLUMNS}) "
                 f"VALUES ({', '.join('?' * 19)})",
                 rows.incidents,
             )
@@ -214,13 +197,13 @@ class AlertingProcessor:
     def _rows(self, effects, now: float) -> AlertRows:
         engine = self.engine
         rows = AlertRows()
-        rows.incidents = [_incident_row(i) for i in effects.incidents.values()]
+        rows.incidents = [incident_row(i) for i in effects.incidents.values()]
         for key, machine in effects.machines.items():
             channel, store, model, side = key
             if machine is None:
                 rows.machines_gone.append((channel, store, model, side.value))
             else:
-                rows.machines.append((channel, store, model, side.value, _machine_json(machine)))
+                rows.machines.append((channel, store, model, side.value, machine_json(machine)))
         for key, mute in effects.mutes.items():
             if mute is None:
                 rows.mutes_gone.append(key)
@@ -255,8 +238,8 @@ class AlertingProcessor:
         rows.changes = [(c.at, c.channel, c.user, c.action, c.summary) for c in effects.changes]
         for channel_id in effects.channels:
             channel = engine.book.channels[channel_id]
-            rows.channels.append(_channel_row(channel, now))
-            rows.rules.extend(_rule_row(rule) for rule in channel.rules.values())
+            rows.channels.append(channel_row(channel, now))
+            rows.rules.extend(rule_row(rule) for rule in channel.rules.values())
         return rows
 
 
@@ -267,8 +250,8 @@ async def load_engine(db: aiosqlite.Connection, settings: EngineSettings) -> Ale
         for channel_id, stores, models, quiet in await cursor.fetchall():
             book.channels[channel_id] = Channel(
                 channel_id,
-                Scope(_names(stores), _names(models)),
-                _quiet(quiet),
+                Scope(scope_names(stores), scope_names(models)),
+                quiet_hours(quiet),
             )
     async with db.execute("SELECT * FROM rules") as cursor:
         for channel, store, model, low, high, readings, seconds, by, at in await cursor.fetchall():
@@ -279,14 +262,14 @@ async def load_engine(db: aiosqlite.Connection, settings: EngineSettings) -> Ale
     engine = AlertEngine(book, settings, next_id=(last_id or 0) + 1)
     waiting = (Shown.WAITING.value, Shown.HELD.value)
     async with db.execute(
-        f"SELECT {_INCIDENT_COLUMNS} FROM incidents WHERE resolved_at IS NULL "
+        f"SELECT {INCIDENT_COLUMNS} FROM incidents WHERE resolved_at IS NULL "
         f"OR shown IN {waiting} OR id IN "
         "(SELECT parent_id FROM incidents WHERE resolved_at IS NULL AND parent_id IS NOT NULL)"
     ) as cursor:
-        incidents = [_incident_from_row(row) for row in await cursor.fetchall()]
+        incidents = [incident_from_row(row) for row in await cursor.fetchall()]
     async with db.execute("SELECT * FROM alert_machines") as cursor:
         machines = [
-            ((channel, store, model, Side(side)), _machine_from_json(Side(side), state))
+            ((channel, store, model, Side(side)), machine_from_json(Side(side), state))
             for channel, store, model, side, state in await cursor.fetchall()
         ]
     async with db.execute("SELECT * FROM mutes") as cursor:
@@ -301,82 +284,3 @@ async def next_outbox_id(db: aiosqlite.Connection) -> int:
     async with db.execute("SELECT max(id) FROM outbox") as cursor:
         (last,) = await cursor.fetchone()
     return (last or 0) + 1
-
-
-def _incident_row(i: Incident) -> tuple:
-    return (
-        i.id, i.channel, i.kind.value, i.store, i.model, i.severity.value if i.severity else None,
-        i.opened_at, i.fired_at, i.resolved_at, i.level, i.threshold, i.shown.value, i.parent_id,
-        i.acked_by, i.acked_at, i.snoozed_by, i.snoozed_until, i.muted_by,
-        orjson.dumps(i.detail).decode(),
-    )  # fmt: skip
-
-
-def _incident_from_row(row: Sequence) -> Incident:
-    (id_, channel, kind, store, model, severity, opened, fired, resolved, level, threshold, shown,
-     parent, acked_by, acked_at, snoozed_by, snoozed_until, muted_by, detail) = row  # fmt: skip
-    return Incident(
-        id_, channel, Kind(kind), store, model, Severity(severity) if severity else None,
-        opened, fired, level, threshold, resolved, Shown(shown), parent, acked_by, acked_at,
-        snoozed_by, snoozed_until, muted_by, orjson.loads(detail),
-    )  # fmt: skip
-
-
-def _machine_json(m: AlertMachine) -> str:
-    state = {
-        "phase": m.phase.value,
-        "severity": m.severity.value if m.severity else None,
-        "started_at": m.started_at,
-        "fired_at": m.fired_at,
-        "readings": m.readings,
-        "level": m.level,
-        "flips": m.flips,
-        "flapping": m.flapping,
-    }
-    return orjson.dumps(state).decode()
-
-
-def _machine_from_json(side: Side, encoded: str) -> AlertMachine:
-    state = orjson.loads(encoded)
-    state["phase"] = Phase(state["phase"])
-    state["severity"] = Severity(state["severity"]) if state["severity"] else None
-    return AlertMachine(side, **state)
-
-
-def _channel_row(channel: Channel, now: float) -> tuple:
-    scope, quiet = channel.scope, channel.quiet
-    quiet_json = None
-    if quiet is not None:
-        quiet_json = orjson.dumps(
-            {
-                "start": f"{quiet.start:%H:%M}",
-                "end": f"{quiet.end:%H:%M}",
-                "timezone": quiet.timezone,
-            }
-        ).decode()
-    return (
-        channel.id,
-        orjson.dumps(sorted(scope.stores)).decode() if scope.stores is not None else None,
-        orjson.dumps(sorted(scope.models)).decode() if scope.models is not None else None,
-        quiet_json,
-        now,
-    )
-
-
-def _rule_row(rule: Rule) -> tuple:
-    t = rule.thresholds
-    return (rule.channel, rule.store, rule.model, t.low, t.high, t.gate_readings,
-            t.gate_seconds, rule.updated_by, rule.updated_at)  # fmt: skip
-
-
-def _names(encoded: str | None) -> frozenset[str] | None:
-    return None if encoded is None else frozenset(orjson.loads(encoded))
-
-
-def _quiet(encoded: str | None) -> QuietHours | None:
-    if encoded is None:
-        return None
-    q = orjson.loads(encoded)
-    return QuietHours(
-        clock_time.fromisoformat(q["start"]), clock_time.fromisoformat(q["end"]), q["timezone"]
-    )
