@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import aiosqlite
+
+from bot.core.incidents import Incident
+from bot.core.replay import Sale
+from bot.core.rules import Channel, Rule, Scope, Thresholds
+from bot.store.codec import INCIDENT_COLUMNS, incident_from_row, quiet_hours, scope_names
+from bot.store.schema import LOW_LISTED
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,3 +133,149 @@ async def bad_frame_counts(db: aiosqlite.Connection) -> dict[str, int]:
     sql = "SELECT reason, sum(count) FROM bad_frame_counts GROUP BY reason"
     async with db.execute(sql) as cursor:
         return dict(await cursor.fetchall())
+
+
+async def name_lists(db: aiosqlite.Connection) -> tuple[list[str], list[str]]:
+    """Every store and every model seen, in the order first seen."""
+    async with db.execute("SELECT name FROM stores ORDER BY id") as cursor:
+        stores = [name for (name,) in await cursor.fetchall()]
+    async with db.execute("SELECT name FROM models ORDER BY id") as cursor:
+        models = [name for (name,) in await cursor.fetchall()]
+    return stores, models
+
+
+async def names_version(db: aiosqlite.Connection) -> tuple[int, int]:
+    """Changes when a new store or model is seen (names are never removed)."""
+    async with db.execute(
+        "SELECT coalesce((SELECT max(id) FROM stores), 0), "
+        "coalesce((SELECT max(id) FROM models), 0)"
+    ) as cursor:
+        return tuple(await cursor.fetchone())
+
+
+async def lowest_levels(
+    db: aiosqlite.Connection,
+    *,
+    store: str | None = None,
+    model: str | None = None,
+    stores: Collection[str] | None = None,
+    models: Collection[str] | None = None,
+    limit: int = 20,
+) -> list[Level]:
+    """The lowest levels, lowest first: at one store, of one model, or within a scope. With no
+    filter at all, only levels at or below LOW_LISTED are looked at (an index holds them)."""
+    where, args = [], []
+    for column, table, one, many in (
+        ("store_id", "stores", store, stores),
+        ("model_id", "models", model, models),
+    ):
+        names = [one] if one is not None else (list(many) if many is not None else None)
+        if names is None:
+            continue
+        if not names:
+            return []
+        marks = ", ".join("?" * len(names))
+        where.append(f"l.{column} IN (SELECT id FROM {table} WHERE name IN ({marks}))")
+        args.extend(names)
+    if not where:
+        where.append(f"l.inventory <= {LOW_LISTED}")
+    sql = (
+        f"{_LEVEL_SELECT} WHERE {' AND '.join(where)} ORDER BY l.inventory, s.name, m.name LIMIT ?"
+    )
+    async with db.execute(sql, [*args, limit]) as cursor:
+        return [Level(*row) for row in await cursor.fetchall()]
+
+
+async def count_levels(
+    db: aiosqlite.Connection, *, store: str | None = None, model: str | None = None
+) -> int:
+    """How many models one store has, or how many stores one model is at."""
+    column, table, name = (
+        ("store_id", "stores", store) if store is not None else ("model_id", "models", model)
+    )
+    sql = f"SELECT count(*) FROM levels WHERE {column} = (SELECT id FROM {table} WHERE name = ?)"
+    async with db.execute(sql, (name,)) as cursor:
+        (found,) = await cursor.fetchone()
+    return found
+
+
+async def open_incidents(
+    db: aiosqlite.Connection, channel: str | None = None, *, limit: int = 1000
+) -> list[Incident]:
+    """Open incidents (digests excepted), out of stock first, then low, overstock, others."""
+    sql = f"""
+        SELECT {INCIDENT_COLUMNS} FROM incidents
+        WHERE resolved_at IS NULL AND kind != 'digest' {"AND channel = ?" if channel else ""}
+        ORDER BY CASE severity WHEN 'out' THEN 0 WHEN 'low' THEN 1 WHEN 'high' THEN 2 ELSE 3 END,
+                 level, id
+        LIMIT ?
+    """
+    args = (channel, limit) if channel else (limit,)
+    async with db.execute(sql, args) as cursor:
+        return [incident_from_row(row) for row in await cursor.fetchall()]
+
+
+async def incident(db: aiosqlite.Connection, incident_id: int) -> Incident | None:
+    sql = f"SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?"
+    async with db.execute(sql, (incident_id,)) as cursor:
+        row = await cursor.fetchone()
+    return incident_from_row(row) if row else None
+
+
+async def channel_config(db: aiosqlite.Connection, channel_id: str) -> Channel:
+    """A channel's scope, quiet hours and rules as stored (an empty channel if none)."""
+    channel = Channel(channel_id)
+    async with db.execute(
+        "SELECT stores, models, quiet_hours FROM channels WHERE id = ?", (channel_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    if row is not None:
+        channel.scope = Scope(scope_names(row[0]), scope_names(row[1]))
+        channel.quiet = quiet_hours(row[2])
+    async with db.execute("SELECT * FROM rules WHERE channel = ?", (channel_id,)) as cursor:
+        for _, store, model, low, high, readings, seconds, by, at in await cursor.fetchall():
+            thresholds = Thresholds(low, high, readings, seconds)
+            channel.rules[(store, model)] = Rule(channel_id, store, model, thresholds, by, at)
+    return channel
+
+
+async def config_changes(
+    db: aiosqlite.Connection, channel: str, *, limit: int = 5
+) -> list[tuple[float, str, str, str]]:
+    """The channel's latest configuration changes, newest first: (at, user, action, summary)."""
+    sql = (
+        "SELECT at, user, action, summary FROM config_changes WHERE channel = ? "
+        "ORDER BY id DESC LIMIT ?"
+    )
+    async with db.execute(sql, (channel, limit)) as cursor:
+        return [tuple(row) for row in await cursor.fetchall()]
+
+
+async def sales_since(
+    db: aiosqlite.Connection,
+    since: float,
+    *,
+    stores: Collection[str] | None = None,
+    models: Collection[str] | None = None,
+    limit: int,
+) -> tuple[list[Sale], bool]:
+    """Stored sales received since `since`, oldest first, optionally within a scope; at most
+    `limit` (the latest ones) and whether there were more."""
+    first = await first_event_id_since(db, since)
+    if first is None:
+        return [], False
+    where, args = ["e.id >= ?"], [first]
+    for column, table, names in (("store_id", "stores", stores), ("model_id", "models", models)):
+        if names is not None:
+            marks = ", ".join("?" * len(names))
+            where.append(f"e.{column} IN (SELECT id FROM {table} WHERE name IN ({marks}))")
+            args.extend(names)
+    sql = f"""
+        SELECT e.at, s.name, m.name, e.inventory FROM events e
+        JOIN stores s ON s.id = e.store_id JOIN models m ON m.id = e.model_id
+        WHERE {" AND ".join(where)} ORDER BY e.id DESC LIMIT ?
+    """
+    async with db.execute(sql, [*args, limit + 1]) as cursor:
+        rows = await cursor.fetchall()
+    more = len(rows) > limit
+    return [tuple(row) for row in reversed(rows[:limit])], more

@@ -163,6 +163,14 @@ MIGRATIONS: list[str] = [
         ts TEXT NOT NULL
     );
     """,
+    # 3: the lowest levels of the whole chain, for /stock and the App Home. Partial, so the index
+    # changes only when a level crosses LOW_LISTED or moves below it, not with every sale.
+    """
+    CREATE INDEX levels_low ON levels (inventory) WHERE inventory <= 20;
+    """,
 ]
+
+# Levels at or below this are indexed (migration 3): the lowest of the chain are found fast.
+LOW_LISTED = 20
 
 SCHEMA_VERSION = len(MIGRATIONS)
