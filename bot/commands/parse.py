@@ -83,8 +83,10 @@ def duration(name: str, value: str, *, most: float) -> float:
     match = re.fullmatch(r"(\d{1,6})\s*(s|m|min|h|d)?", value.strip().lower())
     seconds = int(match.group(1)) * _UNITS[match.group(2) or "s"] if match else None
     if seconds is None or seconds > most:
-        raise Usage(f"`{name}` must be a duration like 30m, 4h or 1d (at most {most / 3600:g} h), "
-                    f"not `{_shown(value)}`.")  # fmt: skip
+        raise Usage(
+            f"`{name}` must be a duration like 30m, 4h or 1d (at most {most / 3600:g} h), "
+            f"not `{_shown(value)}`."
+        )
     return float(seconds)
 
 

@@ -1,0 +1,96 @@
+"""Replies to commands: Block Kit built with slack_sdk (which checks Slack's limits), with a
+plain-text version for notifications and the terminal."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    ButtonElement,
+    ContextBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+
+SHARE_ACTION = "share_answer"
+SECTION_LIMIT = 3000  # characters in one section's text
+MAX_SECTIONS = 40  # of Slack's 50 blocks a message, leaving room for the rest
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a command answers.
+
+    `text` is the whole answer as plain mrkdwn (notifications, the terminal); `blocks` the same
+    for Slack. `announce` is a line the whole channel should see (a change, confirmed). A reply
+    with `share` offers a button that posts the same answer in the channel.
+    """
+
+    text: str
+    blocks: list[dict] | None = None
+    announce: str | None = None
+    share: dict | None = None  # {"command", "text"} to run again for the channel
+    error: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def answer(
+    title: str,
+    lines: list[str],
+    *,
+    footer: str | None = None,
+    share: dict | None = None,
+    announce: str | None = None,
+) -> Reply:
+    """A reply: a bold title, its lines (split into sections within Slack's limits), a footer,
+    and a Share button when `share` names the command to run again for the channel."""
+    sections, current = [], f"*{title}*"
+    for line in lines:
+        if len(current) + 1 + len(line) > SECTION_LIMIT:
+            sections.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    sections.append(current)
+    blocks = [
+        SectionBlock(text=MarkdownTextObject(text=s[:SECTION_LIMIT]))
+        for s in sections[:MAX_SECTIONS]
+    ]
+    if footer:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer[:SECTION_LIMIT])]))
+    if share is not None:
+        value = json.dumps(share, separators=(",", ":"))
+        if len(value) <= 2000:
+            blocks.append(
+                ActionsBlock(
+                    block_id="share",
+                    elements=[
+                        ButtonElement(text="Share in channel", action_id=SHARE_ACTION, value=value)
+                    ],
+                )
+            )
+        else:
+            share = None
+    text = "\n".join([f"*{title}*", *lines, *([footer] if footer else [])])
+    return Reply(text=text, blocks=[b.to_dict() for b in blocks], share=share, announce=announce)
+
+
+def problem(message: str) -> Reply:
+    """A private reply that something could not be done; nothing was changed."""
+    return Reply(text=f":warning: {message}", blocks=None, error=True)
+
+
+def ago(at: float | None, now: float | None = None) -> str:
+    """`just now`, `4 min ago`, `3 h ago`, `2 d ago`."""
+    if at is None:
+        return "never"
+    seconds = max(0.0, (now if now is not None else time.time()) - at)
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60:.0f} min ago"
+    if seconds < 86_400:
+        return f"{seconds // 3600:.0f} h ago"
+    return f"{seconds // 86_400:.0f} d ago"
