@@ -119,6 +119,10 @@ class Settings(BaseSettings):
     slack_timeout_seconds: float = Field(
         10.0, gt=0, le=120, description="Wait this long for Slack to answer a call."
     )
+    admin_user_ids: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Slack user IDs allowed to change rules (comma-separated); empty: everyone.",
+    )
 
     # HTTP server and logs
     http_host: str = Field("127.0.0.1", description="Address the HTTP server listens on.")
@@ -139,6 +143,37 @@ class Settings(BaseSettings):
         if self.default_high is not None and self.default_high <= self.default_low:
             raise ValueError(
                 f"DEFAULT_HIGH ({self.default_high}) must be above DEFAULT_LOW ({self.default_low})"
+            )
+        return self
+
+    @field_validator("admin_user_ids", mode="before")
+    @classmethod
+    def _split_users(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("admin_user_ids")
+    @classmethod
+    def _check_users(cls, users: list[str]) -> list[str]:
+        for user in users:
+            if not user.isalnum() or not user[:1].isupper():
+                raise ValueError(f"{user!r} is not a Slack user ID (they look like U0123ABCD)")
+        return users
+
+    @model_validator(mode="after")
+    def _slack_fits_its_mode(self) -> Settings:
+        if self.slack_bot_token is None:
+            return self
+        if self.slack_mode == "http" and self.slack_signing_secret is None:
+            raise ValueError(
+                "SLACK_SIGNING_SECRET: needed when SLACK_MODE=http, to check that requests come "
+                "from Slack (the app's Basic Information page shows it)"
+            )
+        if self.slack_mode == "socket" and self.slack_app_token is None:
+            raise ValueError(
+                "SLACK_APP_TOKEN: needed in Socket Mode (SLACK_MODE=socket): an app-level token "
+                "(xapp-...) with connections:write, or set SLACK_MODE=http"
             )
         return self
 

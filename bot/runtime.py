@@ -11,9 +11,12 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import aiosqlite
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from websockets.asyncio.server import Server
 
+from bot.commands.handlers import Commands
 from bot.config import Settings
 from bot.core.engine import AlertEngine, EngineSettings
 from bot.core.feed_health import Transition
@@ -21,11 +24,14 @@ from bot.core.notify import NotifySettings
 from bot.core.rules import Thresholds
 from bot.feed.client import FeedClient
 from bot.feed.simulator import SimulatorOptions, serve_feed, server_url
+from bot.slack.app import build_app
+from bot.slack.home import Home
 from bot.slack.sender import Sender
 from bot.slack.transport import ConsoleTransport, SlackTransport, Transport
 from bot.store import db as database
 from bot.store.alerting import AlertingProcessor, Command, load_engine, next_outbox_id
 from bot.store.writer import Tick, Writer
+from bot.web import WebServer
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +78,10 @@ class Bot:
         self.writer: Writer | None = None
         self.engine: AlertEngine | None = None
         self.sender: Sender | None = None
+        self.reader: aiosqlite.Connection | None = None
+        self.commands: Commands | None = None
+        self.web: WebServer | None = None
+        self.socket: AsyncSocketModeHandler | None = None
         self.feeds: list[FeedClient] = []
         self.simulator: Server | None = None
         self._transport = transport
@@ -136,8 +146,9 @@ class Bot:
             feed.transitions.append(self._feed_changed)
             # The engine learns of each feed now, so one that never connects is noticed too.
             now = self.clock()
-            self._feed_changed(Transition(feed.url, feed.health.state, feed.health.state, now,
-                                          "not connected yet"))  # fmt: skip
+            self._feed_changed(
+                Transition(feed.url, feed.health.state, feed.health.state, now, "not connected yet")
+            )
         self._feed_tasks = [
             asyncio.create_task(feed.run(), name=f"feed {feed.url}") for feed in self.feeds
         ]
@@ -145,6 +156,7 @@ class Bot:
             asyncio.create_task(self._tick_forever(), name="ticker"),
             asyncio.create_task(database.checkpoint_forever(s.database_path), name="checkpoint"),
         ]
+        await self._start_serving()
         log.info(
             "bot started",
             extra={
@@ -155,6 +167,41 @@ class Bot:
                 else s.slack_api_url,
             },
         )
+
+    async def _start_serving(self) -> None:
+        """Commands (read from a read-only connection), the HTTP server, and Slack's way in:
+        Socket Mode, or /slack/events on the HTTP server."""
+        s = self.settings
+        self.reader = await database.connect(s.database_path, readonly=True)
+        self.commands = Commands(
+            self.reader,
+            self.command,
+            admins=frozenset(s.admin_user_ids),
+            engine_settings=engine_settings(s),
+            clock=self.clock,
+        )
+        self.web = WebServer(s.http_host, s.http_port)
+        if s.slack_bot_token is not None:
+            client = slack_client(s)
+            # Replies and App Home views may meet a 429: wait as told and try again.
+            client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
+            http = s.slack_mode == "http"
+            secret = s.slack_signing_secret.get_secret_value() if s.slack_signing_secret else None
+            app = build_app(
+                client,
+                signing_secret=secret if http else None,
+                commands=self.commands,
+                mutate=self.command,
+                home=Home(self.reader, self.clock),
+            )
+            if http:
+                self.web.mount_slack(app)
+            else:
+                assert s.slack_app_token is not None  # the settings check it
+                self.socket = AsyncSocketModeHandler(app, s.slack_app_token.get_secret_value())
+                await self.socket.connect_async()
+                log.info("connected to Slack in Socket Mode")
+        await self.web.start()
 
     async def command(self, action: Callable[[AlertEngine, float], T]) -> T:
         """Apply `action(engine, now)` in the writer, in order with the feed; return its result
@@ -184,8 +231,14 @@ class Bot:
         return 1 if failed else 0
 
     async def stop(self) -> None:
-        """Stop reading, write what was read, let the sender finish its calls, close the
-        database. Safe to call twice."""
+        """Stop taking requests and reading the feed, write what was read, let the sender
+        finish its calls, close the database. Safe to call twice."""
+        if self.socket is not None:
+            await self.socket.close_async()
+            self.socket = None
+        if self.web is not None:
+            await self.web.stop()
+            self.web = None
         await _cancel(self._feed_tasks)
         if self.simulator is not None:
             self.simulator.close()
@@ -209,6 +262,9 @@ class Bot:
         if self.sender is not None:
             await self.sender.stop()
             self.sender = None
+        if self.reader is not None:
+            await self.reader.close()
+            self.reader = None
         if self.db is not None:
             await self.db.close()
             self.db = None

@@ -28,6 +28,7 @@ def make_settings(tmp_path: Path):
         values: dict[str, object] = {
             "database_path": tmp_path / "inventory.db",
             "feed_reconnect_max_seconds": 1.0,
+            "http_port": 0,
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)

@@ -106,6 +106,7 @@ class BotProcess:
             "PATH": os.environ["PATH"],
             "DATABASE_PATH": str(self.database),
             "FEED_RECONNECT_MAX_SECONDS": "1",
+            "HTTP_PORT": "0",
             "LOG_LEVEL": "INFO",
             **env,
         }

@@ -87,19 +87,26 @@ def test_secrets_are_never_echoed_back(monkeypatch):
 
 def test_tokens_are_masked_when_settings_are_printed(monkeypatch):
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-very-secret")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xapp-also-secret")
 
     settings = load_settings()
 
-    assert "very-secret" not in repr(settings)
-    assert "very-secret" not in settings.model_dump_json()
+    for secret in ("very-secret", "also-secret"):
+        assert secret not in repr(settings)
+        assert secret not in settings.model_dump_json()
     assert settings.slack_bot_token.get_secret_value() == "xoxb-very-secret"
 
 
 def test_the_command_stops_with_one_line_and_no_traceback(tmp_path):
     result = subprocess.run(
-        [BOT, "run"], env={"FEED_URLS": "http://x", "PATH": "/usr/bin"},
-        capture_output=True, text=True, timeout=30, cwd=tmp_path, check=False,
-    )  # fmt: skip
+        [BOT, "run"],
+        env={"FEED_URLS": "http://x", "PATH": "/usr/bin"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=tmp_path,
+        check=False,
+    )
 
     assert result.returncode == 2
     assert result.stderr == (
@@ -111,9 +118,14 @@ def test_an_unusable_database_path_stops_with_one_line(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     result = subprocess.run(
-        [BOT, "run"], env={"DATABASE_PATH": str(blocker / "inventory.db"), "PATH": "/usr/bin"},
-        capture_output=True, text=True, timeout=30, cwd=tmp_path, check=False,
-    )  # fmt: skip
+        [BOT, "run"],
+        env={"DATABASE_PATH": str(blocker / "inventory.db"), "PATH": "/usr/bin"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=tmp_path,
+        check=False,
+    )
 
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
@@ -130,3 +142,30 @@ def test_env_example_lists_every_setting_with_a_comment():
 
     assert set(listed) == {name.upper() for name in Settings.model_fields}
     assert all(comment.startswith("# ") for comment in listed.values())
+
+
+def test_slack_needs_the_tokens_of_its_mode(monkeypatch):
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    with pytest.raises(SettingsError) as socket:
+        load_settings()
+    monkeypatch.setenv("SLACK_MODE", "http")
+    with pytest.raises(SettingsError) as http:
+        load_settings()
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "abc")
+
+    assert socket.value.lines[0].startswith("SLACK_APP_TOKEN: needed in Socket Mode")
+    assert http.value.lines[0].startswith("SLACK_SIGNING_SECRET: needed when SLACK_MODE=http")
+    assert load_settings().slack_mode == "http"
+
+
+def test_without_a_bot_token_slack_tokens_are_not_required():
+    assert load_settings().slack_bot_token is None
+
+
+def test_admins_are_a_comma_separated_list_of_user_ids(monkeypatch):
+    monkeypatch.setenv("ADMIN_USER_IDS", "U01ABC, U02DEF")
+    assert load_settings().admin_user_ids == ["U01ABC", "U02DEF"]
+
+    monkeypatch.setenv("ADMIN_USER_IDS", "@alice")
+    with pytest.raises(SettingsError, match="'@alice' is not a Slack user ID"):
+        load_settings()

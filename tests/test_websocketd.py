@@ -27,10 +27,16 @@ class Websocketd:
     def __init__(self, port: int, script: Path) -> None:
         self.port = port
         self.process = subprocess.Popen(
-            [websocketd_path(), f"--port={port}", "--address=127.0.0.1", "--loglevel=error",
-             str(script)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            [
+                websocketd_path(),
+                f"--port={port}",
+                "--address=127.0.0.1",
+                "--loglevel=error",
+                str(script),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     async def ready(self) -> None:
         def listening() -> bool:

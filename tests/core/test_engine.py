@@ -19,8 +19,13 @@ class Harness:
     def __init__(self, thresholds=T, **settings):
         self.book = RuleBook()
         self.book.set_rule(C, thresholds=thresholds, user="setup", at=0)
-        notify = NotifySettings(**{k: settings.pop(k) for k in list(settings)
-                                   if k in NotifySettings.__dataclass_fields__})  # fmt: skip
+        notify = NotifySettings(
+            **{
+                k: settings.pop(k)
+                for k in list(settings)
+                if k in NotifySettings.__dataclass_fields__
+            }
+        )
         self.engine = AlertEngine(self.book, EngineSettings(notify=notify, **settings))
         self.now = 0.0
 
@@ -47,8 +52,11 @@ class Harness:
         self.sale(store, model, level - 1, at + 60)
 
     def incident(self, kind, store=None, model=None):
-        found = [i for i in self.engine.incidents.values()
-                 if i.kind is kind and i.store == store and i.model == model]  # fmt: skip
+        found = [
+            i
+            for i in self.engine.incidents.values()
+            if i.kind is kind and i.store == store and i.model == model
+        ]
         assert found, (kind, store, model)
         return found[-1]
 
@@ -132,8 +140,12 @@ def test_the_most_specific_rule_wins():
     h.book.set_rule(C, store="Eaton", thresholds=Thresholds(low=3), user="u", at=0)
     h.book.set_rule(C, model="MIRIRA", thresholds=Thresholds(low=20), user="u", at=0)
     h.book.set_rule(C, store="Eaton", model="MIRIRA", thresholds=Thresholds(low=1), user="u", at=0)
-    for store, model in [("Eaton", "ADERI"), ("Maine", "ADERI"), ("Maine", "MIRIRA"),
-                         ("Eaton", "MIRIRA")]:  # fmt: skip
+    for store, model in [
+        ("Eaton", "ADERI"),
+        ("Maine", "ADERI"),
+        ("Maine", "MIRIRA"),
+        ("Eaton", "MIRIRA"),
+    ]:
         h.fire_low(store, model, level=5)
     h.sale("Maine", "MIRIRA", 15, 70)  # low for the model rule (20), not for the default
     h.tick(200)
@@ -257,8 +269,10 @@ def test_acknowledge_edits_the_message_and_says_who_in_the_thread():
 
     h.engine.acknowledge(incident.id, "U1", 10)
 
-    assert h.calls() == [("update", "low", "Eaton", "ADERI", None),
-                         ("reply", "low", "Eaton", "ADERI", "Acknowledged by <@U1>.")]  # fmt: skip
+    assert h.calls() == [
+        ("update", "low", "Eaton", "ADERI", None),
+        ("reply", "low", "Eaton", "ADERI", "Acknowledged by <@U1>."),
+    ]
     assert (incident.acked_by, incident.acked_at) == ("U1", 10)
     with pytest.raises(CommandError, match="already acknowledged by <@U1>"):
         h.engine.acknowledge(incident.id, "U2", 11)
@@ -337,8 +351,9 @@ def test_a_rule_that_stops_watching_a_key_resolves_its_alert():
 
 def test_a_rule_change_is_recorded_with_who_and_when():
     h = Harness()
-    change = h.engine.set_rule(C, store="Eaton", model="", thresholds=Thresholds(low=4),
-                               user="U9", now=77)  # fmt: skip
+    change = h.engine.set_rule(
+        C, store="Eaton", model="", thresholds=Thresholds(low=4), user="U9", now=77
+    )
     effects = h.engine.take_effects()
 
     assert effects.changes == [change]
@@ -383,8 +398,9 @@ def test_state_survives_a_restart_through_its_persisted_effects():
     machines = [(k, m) for k, m in effects.machines.items() if m is not None]
 
     again = AlertEngine(h.book, EngineSettings())
-    again.restore(incidents=incidents, machines=machines, mutes=[],
-                  notifiers=effects.notifiers.items())  # fmt: skip
+    again.restore(
+        incidents=incidents, machines=machines, mutes=[], notifiers=effects.notifiers.items()
+    )
     again.tick(61)
     posted = [o for o in again.take_effects().outgoing if o.op is Op.POST]
     assert [again.incidents[o.incident_id].store for o in posted] == ["Maine"]

@@ -42,13 +42,23 @@ BAD_FRAMES = [
     ("model an object", frame(model={"a": 1}), False, Reason.WRONG_TYPE, "an object"),
     ("control character", frame(store="ALDO\u0000Eaton"), False, Reason.BAD_TEXT, "control"),
     ("name of 201 characters", frame(model="X" * 201), False, Reason.BAD_TEXT, "over 200"),
-    ("lone surrogate", '{"store": "\\ud800", "model": "A", "inventory": 1}', False,
-     Reason.NOT_JSON, "Invalid JSON"),
-    ("invalid UTF-8", b'{"store": "\xff\xfe", "model": "A", "inventory": 1}', False,
-     Reason.NOT_UTF8, "byte 11"),
+    (
+        "lone surrogate",
+        '{"store": "\\ud800", "model": "A", "inventory": 1}',
+        False,
+        Reason.NOT_JSON,
+        "Invalid JSON",
+    ),
+    (
+        "invalid UTF-8",
+        b'{"store": "\xff\xfe", "model": "A", "inventory": 1}',
+        False,
+        Reason.NOT_UTF8,
+        "byte 11",
+    ),
     ("1 MB frame", frame(store="S" * 1_000_000), False, Reason.FRAME_TOO_LARGE, "1,000,"),
     ("binary frame", frame().encode(), True, Reason.BINARY_FRAME, "binary"),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(
@@ -78,9 +88,16 @@ def test_a_good_frame_becomes_a_sale_event():
 
 @pytest.mark.parametrize(
     "name",
-    ["ALDO Québec Père-Noël", "アルド 東京駅", "ALDO Zürich ß", "אלדו תל אביב", "ALDO 👟 Store",
-     " leading and trailing spaces ", "ALDO Ste-Catherine"],
-)  # fmt: skip
+    [
+        "ALDO Québec Père-Noël",
+        "アルド 東京駅",
+        "ALDO Zürich ß",
+        "אלדו תל אביב",
+        "ALDO 👟 Store",
+        " leading and trailing spaces ",
+        "ALDO Ste-Catherine",
+    ],
+)
 def test_names_in_any_script_are_kept_exactly(name):
     event = parse(frame(store=name, model=name))
 

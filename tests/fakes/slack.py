@@ -101,8 +101,11 @@ class FakeSlack:
 
     def posts(self, channel: str | None = None) -> list[Message]:
         """Top-level messages, in the order they were posted."""
-        return [m for m in self.messages if m.thread_ts is None
-                and (channel is None or m.channel == channel)]  # fmt: skip
+        return [
+            m
+            for m in self.messages
+            if m.thread_ts is None and (channel is None or m.channel == channel)
+        ]
 
     def thread(self, message: Message) -> list[Message]:
         return [m for m in self.messages if m.thread_ts == message.ts]
@@ -173,12 +176,21 @@ class FakeSlack:
         if thread_ts and not any(m.ts == thread_ts for m in self.messages):
             return {"ok": False, "error": "thread_not_found"}
         message = Message(
-            channel, self._next_ts(), args.get("text", ""), _listed(args.get("blocks")),
-            _listed(args.get("metadata")), thread_ts, _true(args.get("reply_broadcast")),
-        )  # fmt: skip
+            channel,
+            self._next_ts(),
+            args.get("text", ""),
+            _listed(args.get("blocks")),
+            _listed(args.get("metadata")),
+            thread_ts,
+            _true(args.get("reply_broadcast")),
+        )
         self.messages.append(message)
-        return {"ok": True, "channel": channel, "ts": message.ts,
-                "message": {"text": message.text, "ts": message.ts}}  # fmt: skip
+        return {
+            "ok": True,
+            "channel": channel,
+            "ts": message.ts,
+            "message": {"text": message.text, "ts": message.ts},
+        }
 
     def _chat_update(self, args: dict) -> dict:
         channel, ts = args.get("channel", ""), args.get("ts", "")

@@ -34,10 +34,24 @@ def test_stdout_mode_prints_the_feed_as_json_lines():
     expected = [frame for _, frame in schedule(options)]
 
     result = subprocess.run(
-        [BOT, "simulate", "--stdout", "--mode", "realistic", "--seed", "5",
-         "--rate", "2000", "--count", "200"],
-        capture_output=True, text=True, timeout=30, check=True,
-    )  # fmt: skip
+        [
+            BOT,
+            "simulate",
+            "--stdout",
+            "--mode",
+            "realistic",
+            "--seed",
+            "5",
+            "--rate",
+            "2000",
+            "--count",
+            "200",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
 
     lines = result.stdout.splitlines()
     assert lines == expected

@@ -42,6 +42,8 @@ async def bot(make_settings, slack, feed):
             "feed_urls": [feed.url],
             "slack_bot_token": slack.token,
             "slack_api_url": slack.api_url,
+            "slack_mode": "http",
+            "slack_signing_secret": "test-secret",
             "alert_channel": STORES,
             "alert_gate_seconds": 0,
             "alert_group_seconds": 0.2,
@@ -61,8 +63,7 @@ async def bot(make_settings, slack, feed):
 
 def calls(slack: FakeSlack) -> list[tuple[str, str]]:
     """(method, channel) of each message call, in order."""
-    return [(c.method, c.args.get("channel")) for c in slack.calls
-            if c.method.startswith("chat.")]  # fmt: skip
+    return [(c.method, c.args.get("channel")) for c in slack.calls if c.method.startswith("chat.")]
 
 
 async def test_a_realistic_scenario_posts_edits_and_threads_exactly_as_it_should(bot, slack, feed):
@@ -102,9 +103,12 @@ async def test_a_realistic_scenario_posts_edits_and_threads_exactly_as_it_should
     assert second.text.startswith("Out of stock: MIRIRA at ALDO Centre Eaton. 0 left")
     actions = next(b for b in second.blocks if b["type"] == "actions")
     assert [e["action_id"] for e in actions["elements"]] == [
-        "incident_ack", "incident_snooze_1h", "incident_snooze_4h", "incident_snooze_24h",
+        "incident_ack",
+        "incident_snooze_1h",
+        "incident_snooze_4h",
+        "incident_snooze_24h",
         "incident_mute",
-    ]  # fmt: skip
+    ]
 
 
 async def test_429_500_and_timeouts_still_deliver_every_alert_once_in_order_and_paced(
@@ -120,9 +124,13 @@ async def test_429_500_and_timeouts_still_deliver_every_alert_once_in_order_and_
     )
     started = await bot()
     ws = feed.connections[0]
-    shelves = [("ALDO Auburn Mall", "ADERI"), ("ALDO Holyoke Mall", "MIRIRA"),
-               ("ALDO Maine Mall", "CAELAN"), ("ALDO Centre Eaton", "BUTAUD"),
-               ("ALDO Maine Mall", "SODANO")]  # fmt: skip
+    shelves = [
+        ("ALDO Auburn Mall", "ADERI"),
+        ("ALDO Holyoke Mall", "MIRIRA"),
+        ("ALDO Maine Mall", "CAELAN"),
+        ("ALDO Centre Eaton", "BUTAUD"),
+        ("ALDO Maine Mall", "SODANO"),
+    ]
     for store, model in shelves:
         await ws.send(sale(store, model, 0))
 
@@ -199,10 +207,18 @@ async def test_a_feed_down_is_told_in_the_ops_channel_and_so_is_its_return(
     make_settings, slack, unused_tcp_port
 ):
     url = f"ws://127.0.0.1:{unused_tcp_port}/"
-    bot = Bot(make_settings(
-        feed_urls=[url], slack_bot_token=slack.token, slack_api_url=slack.api_url,
-        ops_channel="C-OPS", feed_stale_after_seconds=0.5, feed_reconnect_max_seconds=0.5,
-    ))  # fmt: skip
+    bot = Bot(
+        make_settings(
+            feed_urls=[url],
+            slack_bot_token=slack.token,
+            slack_api_url=slack.api_url,
+            slack_mode="http",
+            slack_signing_secret="test-secret",
+            ops_channel="C-OPS",
+            feed_stale_after_seconds=0.5,
+            feed_reconnect_max_seconds=0.5,
+        )
+    )
     await bot.start()
     try:
         await slack.wait_for(lambda s: len(s.posts("C-OPS")) == 1)

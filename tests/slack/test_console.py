@@ -13,8 +13,10 @@ async def test_without_a_token_alerts_are_written_to_the_console(make_settings):
     out = io.StringIO()
     frames = [json.dumps({"store": "ALDO Maine Mall", "model": "ADERI", "inventory": 0})]
     async with ScriptedFeed([frames]) as feed:
-        bot = Bot(make_settings(feed_urls=[feed.url], alert_channel="#inventory"),
-                  transport=ConsoleTransport(out))  # fmt: skip
+        bot = Bot(
+            make_settings(feed_urls=[feed.url], alert_channel="#inventory"),
+            transport=ConsoleTransport(out),
+        )
         await bot.start()
         try:
             await eventually(lambda: "Out of stock" in out.getvalue(), what="a console line")
@@ -31,8 +33,11 @@ async def test_inventory_bot_run_prints_alerts_when_no_token_is_set(tmp_path):
     async with ScriptedFeed([frames]) as feed:
         bot = BotProcess(tmp_path, FEED_URLS=feed.url, ALERT_CHANNEL="#inventory")
         try:
-            await eventually(lambda: "Out of stock: MIRIRA" in bot.output(), within=20,
-                             what="the alert on the console")  # fmt: skip
+            await eventually(
+                lambda: "Out of stock: MIRIRA" in bot.output(),
+                within=20,
+                what="the alert on the console",
+            )
         finally:
             assert bot.terminate() == 0
     assert "[#inventory] Out of stock: MIRIRA at ALDO Auburn Mall. 0 left" in bot.output()

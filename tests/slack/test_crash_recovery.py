@@ -44,6 +44,8 @@ async def test_a_post_cut_off_by_kill_9_is_delivered_once_after_restart(
             "FEED_URLS": feed.url,
             "SLACK_BOT_TOKEN": slack.token,
             "SLACK_API_URL": slack.api_url,
+            "SLACK_MODE": "http",
+            "SLACK_SIGNING_SECRET": "test-secret",
             "ALERT_CHANNEL": STORES,
             "SLACK_TIMEOUT_SECONDS": "60",
         }
@@ -60,8 +62,11 @@ async def test_a_post_cut_off_by_kill_9_is_delivered_once_after_restart(
 
         restarted = BotProcess(tmp_path, **env)
         running.append(restarted)
-        await eventually(lambda: deliveries(bot.database) == [(1, "post", "sent", 2)], within=20,
-                         what="the restarted bot to deliver the row")  # fmt: skip
+        await eventually(
+            lambda: deliveries(bot.database) == [(1, "post", "sent", 2)],
+            within=20,
+            what="the restarted bot to deliver the row",
+        )
         assert restarted.terminate() == 0
 
     posts = slack.posts(STORES)

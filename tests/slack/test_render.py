@@ -11,9 +11,19 @@ NOW = 1_790_000_000.0
 
 
 def incident(**fields) -> Incident:
-    base = {"id": 42, "channel": "C1", "kind": Kind.LOW, "store": "ALDO Maine Mall",
-            "model": "ADERI", "severity": Severity.LOW, "opened_at": NOW - 120,
-            "fired_at": NOW - 60, "level": 4, "threshold": 10, "shown": Shown.MESSAGE}  # fmt: skip
+    base = {
+        "id": 42,
+        "channel": "C1",
+        "kind": Kind.LOW,
+        "store": "ALDO Maine Mall",
+        "model": "ADERI",
+        "severity": Severity.LOW,
+        "opened_at": NOW - 120,
+        "fired_at": NOW - 60,
+        "level": 4,
+        "threshold": 10,
+        "shown": Shown.MESSAGE,
+    }
     base.update(fields)
     return Incident(**base)
 
@@ -67,8 +77,9 @@ def test_a_resolved_incident_has_no_buttons_and_says_how_long_it_lasted():
 
 
 def test_who_acknowledged_snoozed_or_muted_is_shown_and_acknowledge_is_gone():
-    i = incident(acked_by="U1", acked_at=NOW - 5, snoozed_by="U2", snoozed_until=NOW + 3600,
-                 muted_by="U3")  # fmt: skip
+    i = incident(
+        acked_by="U1", acked_at=NOW - 5, snoozed_by="U2", snoozed_until=NOW + 3600, muted_by="U3"
+    )
     message = render(view(i))
 
     body = blocks_text(message)
@@ -80,8 +91,9 @@ def test_who_acknowledged_snoozed_or_muted_is_shown_and_acknowledge_is_gone():
 
 def test_names_from_the_feed_cannot_ping_or_link():
     evil = "<!channel> & <https://evil.example|click>"
-    i = incident(store=evil, kind=Kind.CHAIN, severity=Severity.LOW, model="ADERI",
-                 detail={"stores": 1})  # fmt: skip
+    i = incident(
+        store=evil, kind=Kind.CHAIN, severity=Severity.LOW, model="ADERI", detail={"stores": 1}
+    )
     member = incident(store=evil)
     message = render(view(i, members=[member]))
 
@@ -106,8 +118,13 @@ def test_a_digest_counts_what_it_folds_and_lists_the_worst():
         incident(id=n, severity=Severity.OUT, level=0) if n < 3 else incident(id=n, level=5)
         for n in range(20)
     ]
-    digest = incident(kind=Kind.DIGEST, store=None, model=None, severity=None,
-                      detail={"reason": "flood", "folded": 25})  # fmt: skip
+    digest = incident(
+        kind=Kind.DIGEST,
+        store=None,
+        model=None,
+        severity=None,
+        detail={"reason": "flood", "folded": 25},
+    )
     message = render(view(digest, members=members))
 
     assert message.text.startswith("Alert flood: 25 alerts folded into this message.")
@@ -119,13 +136,30 @@ def test_a_digest_counts_what_it_folds_and_lists_the_worst():
 def test_other_kinds_render_too():
     for i in [
         incident(kind=Kind.FLAPPING, severity=None, detail={"side": "low", "alerts": 4}),
-        incident(kind=Kind.FEED_DOWN, store="ws://feed/", model=None, severity=None,
-                 detail={"state": "stale", "reason": "no message for 60 s"}),
-        incident(kind=Kind.BAD_FRAMES, store="ws://feed/", model=None, severity=None, level=99,
-                 threshold=60, detail={"reasons": {"not_json": 99}}),
-        incident(kind=Kind.DIGEST, store=None, model=None, severity=None,
-                 detail={"reason": "quiet", "folded": 2}),
-    ]:  # fmt: skip
+        incident(
+            kind=Kind.FEED_DOWN,
+            store="ws://feed/",
+            model=None,
+            severity=None,
+            detail={"state": "stale", "reason": "no message for 60 s"},
+        ),
+        incident(
+            kind=Kind.BAD_FRAMES,
+            store="ws://feed/",
+            model=None,
+            severity=None,
+            level=99,
+            threshold=60,
+            detail={"reasons": {"not_json": 99}},
+        ),
+        incident(
+            kind=Kind.DIGEST,
+            store=None,
+            model=None,
+            severity=None,
+            detail={"reason": "quiet", "folded": 2},
+        ),
+    ]:
         message = render(view(i))
         assert message.text
         assert message.blocks[0]["type"] == "header"

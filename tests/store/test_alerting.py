@@ -32,9 +32,14 @@ class Running:
         self.outbox = []
         self.processor.outbox_listeners.append(self.outbox.extend)
         self.writer = Writer(
-            self.db, queue_size=100, batch_size=100, dead_letter_limit=10, retention_days=30,
-            clock=lambda: 1000.0, processor=self.processor,
-        )  # fmt: skip
+            self.db,
+            queue_size=100,
+            batch_size=100,
+            dead_letter_limit=10,
+            retention_days=30,
+            clock=lambda: 1000.0,
+            processor=self.processor,
+        )
         await self.writer.start()
         return self
 
@@ -53,8 +58,9 @@ class Running:
 
 def set_rule(user: str, store: str = "", model: str = "", **thresholds):
     def action(engine, at):
-        return engine.set_rule(C, store=store, model=model, user=user, now=at,
-                               thresholds=Thresholds(**thresholds))  # fmt: skip
+        return engine.set_rule(
+            C, store=store, model=model, user=user, now=at, thresholds=Thresholds(**thresholds)
+        )
 
     return action
 
@@ -83,10 +89,13 @@ async def test_rules_scope_and_quiet_hours_survive_a_restart_with_their_history(
     assert history == [
         ("U1", "set_rule", "low <= 5, high >= 90 (channel default)"),
         ("U2", "set_rule", "low <= 2, no high alert for ADERI at Eaton"),
-        ("U1", "watch",
-         "watching stores: Eaton, Maine; models: every model (was: every store and model)"),
+        (
+            "U1",
+            "watch",
+            "watching stores: Eaton, Maine; models: every model (was: every store and model)",
+        ),
         ("U3", "quiet_hours", "quiet hours 22:00-07:00 America/Toronto"),
-    ]  # fmt: skip
+    ]
 
 
 async def test_a_refused_command_raises_for_its_caller_and_changes_nothing(tmp_path):

@@ -1,0 +1,172 @@
+"""The Slack app on Bolt (AsyncApp): slash commands, buttons and the App Home, the same handlers
+in Socket Mode and over HTTP. COMMANDS, ACTIONS and EVENTS are exactly what is registered; the
+manifests in manifests/ declare the same sets, and a test holds them together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+from collections.abc import Iterator
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.commands.handlers import Commands, Mutate, Request
+from bot.commands.replies import SHARE_ACTION, Reply
+from bot.core.engine import CommandError
+from bot.core.rules import RuleError
+from bot.slack.home import Home
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("/stock", "/transfers", "/thresholds", "/alerts")
+# The buttons on alert messages (bot/slack/render.py draws them), and what each does.
+INCIDENT_ACTIONS = {
+    "incident_ack": ("acknowledge", None),
+    "incident_snooze_1h": ("snooze", 3_600),
+    "incident_snooze_4h": ("snooze", 4 * 3_600),
+    "incident_snooze_24h": ("snooze", 24 * 3_600),
+    "incident_mute": ("mute", None),
+}
+ACTIONS = (*INCIDENT_ACTIONS, SHARE_ACTION)
+EVENTS = ("app_home_opened",)
+# A reply ready within this is sent with the acknowledgement; a slower one (a preview, a change
+# waiting for its commit under load) follows through response_url. Slack allows 3 s.
+ACK_WITHIN = 1.5
+
+
+def build_app(
+    client: AsyncWebClient,
+    *,
+    signing_secret: str | None,
+    commands: Commands,
+    mutate: Mutate,
+    home: Home,
+) -> AsyncApp:
+    """The Bolt app. With a signing secret it verifies requests (HTTP mode); without one it is
+    for Socket Mode, where Slack's connection is the proof."""
+    with _no_oauth_from_environment():
+        app = AsyncApp(
+            client=client,
+            signing_secret=signing_secret or "",
+            request_verification_enabled=signing_secret is not None,
+            raise_error_for_unhandled_request=False,
+        )
+
+    async def on_command(ack, body, respond) -> None:
+        request = Request(
+            body.get("command", ""),
+            body.get("text", ""),
+            body.get("channel_id", ""),
+            body.get("user_id", ""),
+        )
+        task = asyncio.ensure_future(commands.handle(request))
+        done, _ = await asyncio.wait({task}, timeout=ACK_WITHIN)
+        if done:
+            reply = task.result()
+            await ack(**_private(reply))
+        else:
+            await ack(text=":hourglass_flowing_sand: Working on it…", response_type="ephemeral")
+            reply = await task
+            await respond(**_private(reply))
+        if reply.announce:
+            await respond(response_type="in_channel", text=reply.announce)
+
+    for command in COMMANDS:
+        app.command(command)(on_command)
+
+    async def on_incident_button(ack, body, action, respond) -> None:
+        await ack()
+        what, seconds = INCIDENT_ACTIONS[action["action_id"]]
+        user = body.get("user", {}).get("id", "")
+        try:
+            number = int(action.get("value", ""))
+            if what == "acknowledge":
+                await mutate(lambda e, at: e.acknowledge(number, user, at))
+            elif what == "snooze":
+                await mutate(lambda e, at: e.snooze(number, user, seconds, at))
+            else:
+                await mutate(lambda e, at: e.mute(number, user, at))
+        except ValueError:
+            await _tell(respond, "That button does not name an alert.")
+        except (CommandError, RuleError) as error:
+            await _tell(respond, str(error).capitalize() + ".")
+        # The alert's message is edited by the sender, from the outbox row this change wrote.
+
+    for action_id in INCIDENT_ACTIONS:
+        app.action(action_id)(on_incident_button)
+
+    @app.action(SHARE_ACTION)
+    async def on_share(ack, body, action, respond) -> None:
+        await ack()
+        user = body.get("user", {}).get("id", "")
+        channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get(
+            "channel_id", ""
+        )
+        try:
+            shared = json.loads(action.get("value", ""))
+            request = Request(str(shared["command"]), str(shared["text"]), channel, user)
+        except (ValueError, KeyError, TypeError):
+            await _tell(respond, "That button does not name a command.")
+            return
+        reply = await commands.handle(request)
+        if reply.error:
+            await respond(**_private(reply), replace_original=False)
+            return
+        blocks = [b for b in reply.blocks or [] if b.get("block_id") != "share"]
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    {"type": "mrkdwn", "text": f"Shared by <@{user}> from `/{request.command}`"}
+                ],
+            }
+        )
+        await respond(
+            response_type="in_channel", replace_original=False, text=reply.text, blocks=blocks
+        )
+        await respond(delete_original=True)
+
+    @app.event("app_home_opened")
+    async def on_home_opened(event, client) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        await client.views_publish(user_id=event["user"], view=await home.view())
+
+    @app.error
+    async def on_error(error, body) -> None:
+        log.error("Slack handler failed", exc_info=error, extra={"type": body.get("type")})
+
+    return app
+
+
+def _private(reply: Reply) -> dict:
+    answer = {"text": reply.text, "response_type": "ephemeral"}
+    if reply.blocks:
+        answer["blocks"] = reply.blocks
+    return answer
+
+
+async def _tell(respond, message: str) -> None:
+    await respond(response_type="ephemeral", replace_original=False, text=f":warning: {message}")
+
+
+@contextlib.contextmanager
+def _no_oauth_from_environment() -> Iterator[None]:
+    """Bolt turns itself into a multi-workspace OAuth app when SLACK_CLIENT_ID and
+    SLACK_CLIENT_SECRET are in the environment. This bot installs to one workspace with a bot
+    token, so those two are hidden from Bolt while it is built (and said to be ignored)."""
+    hidden = {
+        k: os.environ.pop(k) for k in ("SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET") if k in os.environ
+    }
+    if len(hidden) == 2:
+        log.warning(
+            "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET are ignored: this app uses a bot token"
+        )
+    try:
+        yield
+    finally:
+        os.environ.update(hidden)

@@ -1,0 +1,78 @@
+"""The App Home: open alerts and the lowest stock, drawn fresh each time someone opens it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import aiosqlite
+from slack_sdk.models.blocks import (
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.commands.handlers import ICONS
+from bot.commands.replies import ago
+from bot.slack.render import escape
+from bot.store import queries
+
+LISTED = 15
+
+
+class Home:
+    def __init__(self, db: aiosqlite.Connection, clock: Callable[[], float] = time.time) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def view(self) -> dict:
+        """The home tab as it stands now, as Slack's views.publish takes it."""
+        now = self._clock()
+        incidents = await queries.open_incidents(self._db)
+        lowest = await queries.lowest_levels(self._db, limit=LISTED)
+        alert_lines = []
+        for i in incidents[:LISTED]:
+            icon = ICONS.get(i.severity, ":warning:") if i.severity else ":warning:"
+            name = " at ".join(n for n in (i.model, i.store) if n) or i.kind.value
+            state = "out of stock" if i.level == 0 and i.severity else f"{i.level} left"
+            if i.level is None:
+                state = i.kind.value.replace("_", " ")
+            where = f"<#{i.channel}> · {ago(i.fired_at, now)}"
+            alert_lines.append(f"{icon} `#{i.id}` {escape(name)}: {state} in {where}")
+        if len(incidents) > LISTED:
+            alert_lines.append(f"… and {len(incidents) - LISTED} more: `/alerts` in each channel.")
+        stock_lines = [
+            f"`{r.inventory:>4}` {escape(r.model)} at {escape(r.store)} · "
+            f"{ago(r.last_sale_at, now)}"
+            for r in lowest
+        ]
+        blocks = [
+            HeaderBlock(text="Inventory"),
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text=f"*Open alerts ({len(incidents)})*\n" + ("\n".join(alert_lines) or "None.")
+                )
+            ),
+            DividerBlock(),
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text="*Lowest stock*\n" + ("\n".join(stock_lines) or "Nothing is low.")
+                )
+            ),
+            ContextBlock(
+                elements=[
+                    MarkdownTextObject(
+                        text=f"Updated {_when(now)} · `/stock`, `/alerts`, `/thresholds`, "
+                        "`/transfers` in any channel"
+                    )
+                ]
+            ),
+        ]
+        return View(type="home", blocks=blocks).to_dict()
+
+
+def _when(at: float) -> str:
+    return f"<!date^{int(at)}^{{date_short_pretty}} {{time}}|just now>"
