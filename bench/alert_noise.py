@@ -76,8 +76,13 @@ def replay(world, hours: float, seed: int) -> Replay:
         effects = engine.take_effects()
         for incident in effects.incidents.values():
             if incident.id not in result.fired and incident.kind is not Kind.DIGEST:
-                result.fired[incident.id] = (incident.channel, incident.kind, incident.severity,
-                                             incident.opened_at, incident.fired_at)  # fmt: skip
+                result.fired[incident.id] = (
+                    incident.channel,
+                    incident.kind,
+                    incident.severity,
+                    incident.opened_at,
+                    incident.fired_at,
+                )
             if incident.shown is Shown.FOLDED and (
                 not result.folds[incident.id]
                 or result.folds[incident.id][-1][0] != incident.parent_id
@@ -171,8 +176,9 @@ def report(name: str, result: Replay) -> dict:
         told = {i: reached(result, i, v[4]) for i, v in mine.items()}
         untold = [i for i, at in told.items() if at is None]
         # Stock-outs: new out-of-stock alerts, and low alerts that ran out.
-        out_delay = [told[i] - v[4] for i, v in mine.items()
-                     if v[2] is Severity.OUT and told[i] is not None]  # fmt: skip
+        out_delay = [
+            told[i] - v[4] for i, v in mine.items() if v[2] is Severity.OUT and told[i] is not None
+        ]
         for i, when in result.escalations:
             at = reached(result, i, when) if i in mine else None
             if at is not None:
@@ -214,9 +220,20 @@ def main() -> None:
     parser.add_argument("--hours", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    print("defaults: " + ", ".join(f"{k}={v}" for k, v in {
-        "DEFAULT_LOW": 10, "DEFAULT_HIGH": 80, "ALERT_GATE_READINGS": 2, "ALERT_GATE_SECONDS": 60,
-        "ALERT_GROUP_SECONDS": 1, "ALERT_FLOOD_LIMIT": 10}.items()))  # fmt: skip
+    print(
+        "defaults: "
+        + ", ".join(
+            f"{k}={v}"
+            for k, v in {
+                "DEFAULT_LOW": 10,
+                "DEFAULT_HIGH": 80,
+                "ALERT_GATE_READINGS": 2,
+                "ALERT_GATE_SECONDS": 60,
+                "ALERT_GROUP_SECONDS": 1,
+                "ALERT_FLOOD_LIMIT": 10,
+            }.items()
+        )
+    )
     noisy = report(
         "random world (the public demo generator)",
         replay(RandomWorld(random.Random(args.seed)), args.hours, args.seed),
@@ -228,11 +245,15 @@ def main() -> None:
     random_posts = noisy[CHANNEL]["posts_per_hour"]
     print("\ntargets:")
     print(f"  random world: {random_posts:.0f} new messages/h (target at most 30)")
-    print(f"  incidents that reached no message: random {noisy[CHANNEL]['untold']}, "
-          f"realistic {calm[CHANNEL]['untold']} (target 0)")  # fmt: skip
-    print(f"  realistic world: every stock-out told within "
-          f"{calm[CHANNEL]['worst_out_s']:.2f} s (target 2 s); every low-stock alert within "
-          f"{calm[CHANNEL]['worst_low_s']:.2f} s of its gate (target 2 s)")  # fmt: skip
+    print(
+        f"  incidents that reached no message: random {noisy[CHANNEL]['untold']}, "
+        f"realistic {calm[CHANNEL]['untold']} (target 0)"
+    )
+    print(
+        f"  realistic world: every stock-out told within "
+        f"{calm[CHANNEL]['worst_out_s']:.2f} s (target 2 s); every low-stock alert within "
+        f"{calm[CHANNEL]['worst_low_s']:.2f} s of its gate (target 2 s)"
+    )
 
 
 if __name__ == "__main__":

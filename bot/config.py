@@ -146,13 +146,6 @@ class Settings(BaseSettings):
             )
         return self
 
-    @field_validator("admin_user_ids", mode="before")
-    @classmethod
-    def _split_users(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
-
     @field_validator("admin_user_ids")
     @classmethod
     def _check_users(cls, users: list[str]) -> list[str]:
@@ -177,9 +170,9 @@ class Settings(BaseSettings):
             )
         return self
 
-    @field_validator("feed_urls", mode="before")
+    @field_validator("feed_urls", "admin_user_ids", mode="before")
     @classmethod
-    def _split_urls(cls, value: object) -> object:
+    def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value

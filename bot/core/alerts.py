@@ -76,8 +76,11 @@ class AlertMachine:
             if severity is None:
                 return Step.NONE
             self.phase, self.severity, self.started_at, self.readings = (
-                Phase.PENDING, severity, now, 1,
-            )  # fmt: skip
+                Phase.PENDING,
+                severity,
+                now,
+                1,
+            )
             return self._fire(now) if self._gate_met(t, now) else Step.PENDING
         if self.phase is Phase.PENDING:
             if severity is None:

@@ -64,8 +64,9 @@ class Lane:
         dropped = []
         while self.queue and self.queue[0].op == "update":
             head = self.queue[0]
-            if not any(d.op == "update" and d.incident_id == head.incident_id
-                       for d in list(self.queue)[1:]):  # fmt: skip
+            if not any(
+                d.op == "update" and d.incident_id == head.incident_id for d in list(self.queue)[1:]
+            ):
                 break
             dropped.append(self.queue.popleft())
         return dropped

@@ -152,9 +152,15 @@ class AlertEngine:
             self._drop_idle(item, machines)
 
     def _start(
-        self, item: tuple[str, str], channel: str, side: Side, *, level: int, rule: Rule,
+        self,
+        item: tuple[str, str],
+        channel: str,
+        side: Side,
+        *,
+        level: int,
+        rule: Rule,
         now: float,
-    ) -> dict[tuple[str, Side], AlertMachine]:  # fmt: skip
+    ) -> dict[tuple[str, Side], AlertMachine]:
         machines = self._machines.setdefault(item, {})
         machine = machines[(channel, side)] = AlertMachine(side)
         step = machine.observe(level, rule.thresholds, now)
@@ -171,8 +177,10 @@ class AlertEngine:
         """A feed connected, went stale or dropped."""
         status = self._feeds.setdefault(transition.url, _Feed())
         status.state, status.since, status.detail = (
-            transition.after, transition.at, transition.detail,
-        )  # fmt: skip
+            transition.after,
+            transition.at,
+            transition.detail,
+        )
         if transition.after is FeedState.LIVE:
             key = (self.settings.ops_channel or "", transition.url, "", Side.LOW)
             self._resolve_special(key, transition.at, "Feed is back: messages are flowing.")
@@ -265,9 +273,15 @@ class AlertEngine:
         return incident
 
     def set_rule(
-        self, channel: str, *, store: str, model: str, thresholds: Thresholds, user: str,
+        self,
+        channel: str,
+        *,
+        store: str,
+        model: str,
+        thresholds: Thresholds,
+        user: str,
         now: float,
-    ) -> Change:  # fmt: skip
+    ) -> Change:
         return self._configure(
             self.book.set_rule(
                 channel, store=store, model=model, thresholds=thresholds, user=user, at=now
@@ -371,10 +385,13 @@ class AlertEngine:
 
     def open_incidents(self, channel: str | None = None) -> list[Incident]:
         return sorted(
-            (i for i in self.incidents.values()
-             if i.open and (channel is None or i.channel == channel)),
+            (
+                i
+                for i in self.incidents.values()
+                if i.open and (channel is None or i.channel == channel)
+            ),
             key=_severity_order,
-        )  # fmt: skip
+        )
 
     # -- state kept across restarts ---------------------------------------------------------
 
@@ -506,9 +523,16 @@ class AlertEngine:
             return
         channel, store, model, side = key
         flap = self._new_incident(
-            channel, Kind.FLAPPING, store, model, None, opened_at=now, now=now,
-            level=machine.level, threshold=None,
-        )  # fmt: skip
+            channel,
+            Kind.FLAPPING,
+            store,
+            model,
+            None,
+            opened_at=now,
+            now=now,
+            level=machine.level,
+            threshold=None,
+        )
         # Each alert is a fire and a resolve in the history that made the key flap.
         flap.detail.update(side=side.value, alerts=(len(machine.flips) + 1) // 2)
         self._flaps[key] = flap.id
@@ -541,9 +565,16 @@ class AlertEngine:
         ):
             return None
         chain = self._new_incident(
-            channel, Kind.CHAIN, None, model, Severity.LOW, opened_at=now, now=now, level=None,
+            channel,
+            Kind.CHAIN,
+            None,
+            model,
+            Severity.LOW,
+            opened_at=now,
+            now=now,
+            level=None,
             threshold=None,
-        )  # fmt: skip
+        )
         chain.detail["stores"] = len(short)
         self._chains[(channel, model)] = chain.id
         self._notifier(channel).announce(chain, now, quiet=self._quiet(channel, now))
@@ -581,8 +612,9 @@ class AlertEngine:
         if parent is not None:
             self._children.get(parent.id, set()).discard(incident.id)
 
-    def _tell(self, incident: Incident, now: float, note: str | None, *,
-              broadcast: bool = False) -> None:  # fmt: skip
+    def _tell(
+        self, incident: Incident, now: float, note: str | None, *, broadcast: bool = False
+    ) -> None:
         """Refresh the incident's message; its thread hears `note` unless it is snoozed."""
         if incident.snoozed(now) and not broadcast:
             note = None
@@ -590,9 +622,16 @@ class AlertEngine:
 
     def _new_digest(self, channel: str, now: float, reason: str) -> Incident:
         digest = self._new_incident(
-            channel, Kind.DIGEST, None, None, None, opened_at=now, now=now, level=None,
+            channel,
+            Kind.DIGEST,
+            None,
+            None,
+            None,
+            opened_at=now,
+            now=now,
+            level=None,
             threshold=None,
-        )  # fmt: skip
+        )
         digest.detail["reason"] = reason
         self._digests.add(digest.id)
         return digest
@@ -605,10 +644,18 @@ class AlertEngine:
                 self._resolve(digest, now, None)
 
     def _new_incident(
-        self, channel: str, kind: Kind, store: str | None, model: str | None,
-        severity: Severity | None, *, opened_at: float, now: float, level: int | None,
+        self,
+        channel: str,
+        kind: Kind,
+        store: str | None,
+        model: str | None,
+        severity: Severity | None,
+        *,
+        opened_at: float,
+        now: float,
+        level: int | None,
         threshold: int | None,
-    ) -> Incident:  # fmt: skip
+    ) -> Incident:
         incident = Incident(
             self._next_id, channel, kind, store, model, severity, opened_at, now, level, threshold
         )
@@ -635,9 +682,16 @@ class AlertEngine:
             )
             if down and down_key not in self._current:
                 incident = self._new_incident(
-                    ops, Kind.FEED_DOWN, url, None, None, opened_at=status.since, now=now,
-                    level=None, threshold=None,
-                )  # fmt: skip
+                    ops,
+                    Kind.FEED_DOWN,
+                    url,
+                    None,
+                    None,
+                    opened_at=status.since,
+                    now=now,
+                    level=None,
+                    threshold=None,
+                )
                 incident.detail.update(state=status.state.value, reason=status.detail)
                 self._current[down_key] = incident.id
                 self._notifier(ops).announce(incident, now, quiet=self._quiet(ops, now))
@@ -645,9 +699,16 @@ class AlertEngine:
             limit = self.settings.bad_frames_per_minute
             if len(bad) > limit and bad_key not in self._current:
                 incident = self._new_incident(
-                    ops, Kind.BAD_FRAMES, url, None, None, opened_at=bad[0], now=now,
-                    level=len(bad), threshold=limit,
-                )  # fmt: skip
+                    ops,
+                    Kind.BAD_FRAMES,
+                    url,
+                    None,
+                    None,
+                    opened_at=bad[0],
+                    now=now,
+                    level=len(bad),
+                    threshold=limit,
+                )
                 incident.detail["reasons"] = dict(status.reasons)
                 self._current[bad_key] = incident.id
                 self._notifier(ops).announce(incident, now, quiet=self._quiet(ops, now))

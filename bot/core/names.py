@@ -68,8 +68,11 @@ class NameIndex:
     def find(self, query: str, *, kind: Kind | None = None) -> Found | Choices:
         """The store or model (or only `kind`) that `query` names."""
         q = normalize(query)
-        pool = [(key, e) for key, e in zip(self.keys, self.entries, strict=True)
-                if kind is None or e.kind is kind]  # fmt: skip
+        pool = [
+            (key, e)
+            for key, e in zip(self.keys, self.entries, strict=True)
+            if kind is None or e.kind is kind
+        ]
         if not q or not pool:
             return Choices(query, (), ambiguous=False)
         exact = [e for key, e in pool if key == q]

@@ -292,8 +292,9 @@ class RuleBook:
         was = f" (was: {before.describe()})" if before else ""
         return Change(channel_id, user, at, "set_rule", f"{rule.describe()}{was}")
 
-    def clear_rule(self, channel_id: str, *, store: str = ANY, model: str = ANY, user: str,
-                   at: float) -> Change:  # fmt: skip
+    def clear_rule(
+        self, channel_id: str, *, store: str = ANY, model: str = ANY, user: str, at: float
+    ) -> Change:
         """Remove the rule for exactly this store and model."""
         channel = self.channels.get(channel_id)
         rule = channel.rules.pop((store, model), None) if channel else None

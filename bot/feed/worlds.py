@@ -31,10 +31,27 @@ DEMO_STORES = [
     "ALDO Waterloo Premium Outlets",
 ]
 DEMO_MODELS = [
-    "ADERI", "MIRIRA", "CAELAN", "BUTAUD", "SCHOOLER", "SODANO", "MCTYRE", "CADAUDIA",
-    "RASIEN", "WUMA", "GRELIDIEN", "CADEVEN", "SEVIDE", "ELOILLAN", "BEODA", "VENDOGNUS",
-    "ABOEN", "ALALIWEN", "GREG", "BOZZA",
-]  # fmt: skip
+    "ADERI",
+    "MIRIRA",
+    "CAELAN",
+    "BUTAUD",
+    "SCHOOLER",
+    "SODANO",
+    "MCTYRE",
+    "CADAUDIA",
+    "RASIEN",
+    "WUMA",
+    "GRELIDIEN",
+    "CADEVEN",
+    "SEVIDE",
+    "ELOILLAN",
+    "BEODA",
+    "VENDOGNUS",
+    "ABOEN",
+    "ALALIWEN",
+    "GREG",
+    "BOZZA",
+]
 
 
 def store_names(count: int) -> list[str]:

@@ -151,8 +151,10 @@ def _digest(view: View) -> tuple[str, str]:
         more = view.open_members - len(view.members)
         lines.append(f"… and {more} more: `/alerts` lists them all.")
     if i.open and "ended_at" not in i.detail and i.detail.get("reason") != "quiet":
-        lines.append("More than 10 new alerts in 10 minutes: new ones join this message until"
-                     " the channel calms down.")  # fmt: skip
+        lines.append(
+            "More than 10 new alerts in 10 minutes: new ones join this message until"
+            " the channel calms down."
+        )
     return title, "\n".join(lines)
 
 
@@ -220,14 +222,20 @@ def _button_template(*, acknowledged: bool) -> dict:
         if action_id == "incident_ack" and acknowledged:
             continue
         if action_id == "incident_mute":
-            elements.append(ButtonElement(
-                text=label, action_id=action_id, value="0", style="danger",
-                confirm=ConfirmObject(
-                    title="Mute this alert?",
-                    text="No new alerts for this in this channel until someone unmutes it.",
-                    confirm="Mute", deny="Cancel",
-                ),
-            ))  # fmt: skip
+            elements.append(
+                ButtonElement(
+                    text=label,
+                    action_id=action_id,
+                    value="0",
+                    style="danger",
+                    confirm=ConfirmObject(
+                        title="Mute this alert?",
+                        text="No new alerts for this in this channel until someone unmutes it.",
+                        confirm="Mute",
+                        deny="Cancel",
+                    ),
+                )
+            )
             continue
         style = "primary" if action_id == "incident_ack" else None
         elements.append(ButtonElement(text=label, action_id=action_id, value="0", style=style))

@@ -79,8 +79,18 @@ class Sender:
             rows = await cursor.fetchall()
         for outbox_id, channel, op, incident_id, payload, attempts, first in rows:
             # A row tried before a restart may have reached Slack: look before sending again.
-            self._add(channel, Delivery(outbox_id, op, incident_id, payload, attempts or 0,
-                                        first, uncertain=bool(attempts)))  # fmt: skip
+            self._add(
+                channel,
+                Delivery(
+                    outbox_id,
+                    op,
+                    incident_id,
+                    payload,
+                    attempts or 0,
+                    first,
+                    uncertain=bool(attempts),
+                ),
+            )
         if rows:
             log.info("outbox rows to deliver from before the restart", extra={"rows": len(rows)})
 
@@ -193,17 +203,25 @@ class Sender:
             if self._throttle.admit(f"retry {lane.channel}", now):
                 log.warning(
                     "Slack call failed; retrying",
-                    extra={"channel": lane.channel, "op": d.op, "error": str(error),
-                           "retry_in_s": wait},
-                )  # fmt: skip
+                    extra={
+                        "channel": lane.channel,
+                        "op": d.op,
+                        "error": str(error),
+                        "retry_in_s": wait,
+                    },
+                )
         except Rejected as error:
             outcome = "failed"
             if self._throttle.admit(f"rejected {error}", now):
                 log.error(
                     "Slack rejected a message; it is dropped",
-                    extra={"channel": lane.channel, "op": d.op, "incident": d.incident_id,
-                           "error": str(error)},
-                )  # fmt: skip
+                    extra={
+                        "channel": lane.channel,
+                        "op": d.op,
+                        "incident": d.incident_id,
+                        "error": str(error),
+                    },
+                )
             await self._finish(lane.done(), "failed", str(error), now)
         except ChannelRefused as error:
             outcome = "refused"
@@ -211,10 +229,14 @@ class Sender:
             if lane.block(now, str(error)):
                 log.error(
                     "Slack refuses this channel; its alerts wait until it accepts them",
-                    extra={"channel": lane.channel, "error": str(error),
-                           "waiting": len(lane.queue), "next_try_in_s": BLOCKED_PROBE,
-                           "hint": _CHANNEL_HINTS.get(str(error), "")},
-                )  # fmt: skip
+                    extra={
+                        "channel": lane.channel,
+                        "error": str(error),
+                        "waiting": len(lane.queue),
+                        "next_try_in_s": BLOCKED_PROBE,
+                        "hint": _CHANNEL_HINTS.get(str(error), ""),
+                    },
+                )
         except AuthRefused as error:
             outcome = "refused"
             lane.queue[0].attempts -= 1
@@ -223,9 +245,12 @@ class Sender:
             if first:
                 log.error(
                     "Slack refuses the bot token; nothing is sent until it accepts it",
-                    extra={"error": str(error), "next_try_in_s": BLOCKED_PROBE,
-                           "hint": "check SLACK_BOT_TOKEN and the app's scopes"},
-                )  # fmt: skip
+                    extra={
+                        "error": str(error),
+                        "next_try_in_s": BLOCKED_PROBE,
+                        "hint": "check SLACK_BOT_TOKEN and the app's scopes",
+                    },
+                )
         self.counts[(d.op, outcome)] += 1
 
     async def _post_once(
@@ -242,13 +267,18 @@ class Sender:
                 if self._throttle.admit(f"find {error}", now):
                     log.warning(
                         "cannot look for an earlier attempt; sending again may show it twice",
-                        extra={"channel": channel, "error": str(error),
-                               "hint": "give the app channels:history and groups:history, and "
-                               "use channel IDs, not names"},
-                    )  # fmt: skip
+                        extra={
+                            "channel": channel,
+                            "error": str(error),
+                            "hint": "give the app channels:history and groups:history, and "
+                            "use channel IDs, not names",
+                        },
+                    )
             if found is not None:
-                log.info("found the message an earlier attempt posted",
-                         extra={"channel": channel, "outbox_id": d.outbox_id})  # fmt: skip
+                log.info(
+                    "found the message an earlier attempt posted",
+                    extra={"channel": channel, "outbox_id": d.outbox_id},
+                )
                 return found
         if d.first_attempt_at is None:
             d.first_attempt_at = now

@@ -21,15 +21,27 @@ METADATA_EVENT = "inventory_bot_message"
 
 # Errors about the channel itself: retrying soon cannot help.
 CHANNEL_ERRORS = {
-    "channel_not_found", "not_in_channel", "is_archived", "channel_is_archived",
-    "restricted_action", "restricted_action_read_only_channel", "team_access_not_granted",
-}  # fmt: skip
+    "channel_not_found",
+    "not_in_channel",
+    "is_archived",
+    "channel_is_archived",
+    "restricted_action",
+    "restricted_action_read_only_channel",
+    "team_access_not_granted",
+}
 # Errors about the token or the app: every channel is affected.
 AUTH_ERRORS = {
-    "invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired",
-    "no_permission", "org_login_required", "ekm_access_denied", "missing_scope",
+    "invalid_auth",
+    "not_authed",
+    "account_inactive",
+    "token_revoked",
+    "token_expired",
+    "no_permission",
+    "org_login_required",
+    "ekm_access_denied",
+    "missing_scope",
     "not_allowed_token_type",
-}  # fmt: skip
+}
 SERVER_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 
 
@@ -91,30 +103,44 @@ class SlackTransport:
     async def post(self, channel: str, payload: dict, outbox_id: int) -> Posted:
         response = await self._call(
             self.client.chat_postMessage,
-            channel=channel, text=payload["text"], blocks=payload.get("blocks"),
-            metadata=_metadata(outbox_id), unfurl_links=False, unfurl_media=False,
-        )  # fmt: skip
+            channel=channel,
+            text=payload["text"],
+            blocks=payload.get("blocks"),
+            metadata=_metadata(outbox_id),
+            unfurl_links=False,
+            unfurl_media=False,
+        )
         return Posted(response["channel"], response["ts"])
 
     async def reply(self, channel_id: str, thread_ts: str, payload: dict, outbox_id: int) -> Posted:
         response = await self._call(
             self.client.chat_postMessage,
-            channel=channel_id, thread_ts=thread_ts, text=payload["text"],
-            reply_broadcast=bool(payload.get("broadcast")), metadata=_metadata(outbox_id),
-        )  # fmt: skip
+            channel=channel_id,
+            thread_ts=thread_ts,
+            text=payload["text"],
+            reply_broadcast=bool(payload.get("broadcast")),
+            metadata=_metadata(outbox_id),
+        )
         return Posted(response["channel"], response["ts"])
 
     async def update(self, channel_id: str, ts: str, payload: dict) -> None:
         await self._call(
             self.client.chat_update,
-            channel=channel_id, ts=ts, text=payload["text"], blocks=payload.get("blocks") or [],
-        )  # fmt: skip
+            channel=channel_id,
+            ts=ts,
+            text=payload["text"],
+            blocks=payload.get("blocks") or [],
+        )
 
     async def find(
         self, channel: str, outbox_id: int, *, since: float, thread_ts: str | None
     ) -> Posted | None:
-        args = {"channel": channel, "oldest": f"{since - 60:.6f}", "limit": 200,
-                "include_all_metadata": True}  # fmt: skip
+        args = {
+            "channel": channel,
+            "oldest": f"{since - 60:.6f}",
+            "limit": 200,
+            "include_all_metadata": True,
+        }
         if thread_ts is None:
             response = await self._call(self.client.conversations_history, **args)
         else:
@@ -170,8 +196,9 @@ class ConsoleTransport:
     async def update(self, channel_id: str, ts: str, payload: dict) -> None:
         self._print(channel_id, f"(edited) {payload['text']}")
 
-    async def find(self, channel: str, outbox_id: int, *, since: float,
-                   thread_ts: str | None) -> Posted | None:  # fmt: skip
+    async def find(
+        self, channel: str, outbox_id: int, *, since: float, thread_ts: str | None
+    ) -> Posted | None:
         return None  # a console line cannot be looked up: printing twice is harmless
 
     def _print(self, channel: str, text: str) -> None:

@@ -45,21 +45,71 @@ INCIDENT_COLUMNS = (
 
 def incident_row(i: Incident) -> tuple:
     return (
-        i.id, i.channel, i.kind.value, i.store, i.model, i.severity.value if i.severity else None,
-        i.opened_at, i.fired_at, i.resolved_at, i.level, i.threshold, i.shown.value, i.parent_id,
-        i.acked_by, i.acked_at, i.snoozed_by, i.snoozed_until, i.muted_by,
+        i.id,
+        i.channel,
+        i.kind.value,
+        i.store,
+        i.model,
+        i.severity.value if i.severity else None,
+        i.opened_at,
+        i.fired_at,
+        i.resolved_at,
+        i.level,
+        i.threshold,
+        i.shown.value,
+        i.parent_id,
+        i.acked_by,
+        i.acked_at,
+        i.snoozed_by,
+        i.snoozed_until,
+        i.muted_by,
         orjson.dumps(i.detail).decode(),
-    )  # fmt: skip
+    )
 
 
 def incident_from_row(row: Sequence) -> Incident:
-    (id_, channel, kind, store, model, severity, opened, fired, resolved, level, threshold, shown,
-     parent, acked_by, acked_at, snoozed_by, snoozed_until, muted_by, detail) = row  # fmt: skip
+    (
+        id_,
+        channel,
+        kind,
+        store,
+        model,
+        severity,
+        opened,
+        fired,
+        resolved,
+        level,
+        threshold,
+        shown,
+        parent,
+        acked_by,
+        acked_at,
+        snoozed_by,
+        snoozed_until,
+        muted_by,
+        detail,
+    ) = row
     return Incident(
-        id_, channel, Kind(kind), store, model, Severity(severity) if severity else None,
-        opened, fired, level, threshold, resolved, Shown(shown), parent, acked_by, acked_at,
-        snoozed_by, snoozed_until, muted_by, orjson.loads(detail),
-    )  # fmt: skip
+        id_,
+        channel,
+        Kind(kind),
+        store,
+        model,
+        Severity(severity) if severity else None,
+        opened,
+        fired,
+        level,
+        threshold,
+        resolved,
+        Shown(shown),
+        parent,
+        acked_by,
+        acked_at,
+        snoozed_by,
+        snoozed_until,
+        muted_by,
+        orjson.loads(detail),
+    )
 
 
 def machine_json(m: AlertMachine) -> str:
@@ -105,8 +155,17 @@ def channel_row(channel: Channel, now: float) -> tuple:
 
 def rule_row(rule: Rule) -> tuple:
     t = rule.thresholds
-    return (rule.channel, rule.store, rule.model, t.low, t.high, t.gate_readings,
-            t.gate_seconds, rule.updated_by, rule.updated_at)  # fmt: skip
+    return (
+        rule.channel,
+        rule.store,
+        rule.model,
+        t.low,
+        t.high,
+        t.gate_readings,
+        t.gate_seconds,
+        rule.updated_by,
+        rule.updated_at,
+    )
 
 
 def scope_names(encoded: str | None) -> frozenset[str] | None:
