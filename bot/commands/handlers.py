@@ -23,7 +23,7 @@ from bot.commands.parse import (
     options,
     words,
 )
-from bot.commands.replies import Reply, ago, answer, problem
+from bot.commands.replies import Reply, ago, answer, problem, sentence
 from bot.core.alerts import Severity
 from bot.core.engine import SNOOZE_CHOICES, AlertEngine, CommandError, EngineSettings
 from bot.core.incidents import Incident, Kind
@@ -105,7 +105,7 @@ class Commands:
         except Usage as error:
             return problem(str(error))
         except (CommandError, RuleError) as error:
-            return problem(str(error).capitalize() + ("" if str(error).endswith(".") else "."))
+            return problem(sentence(str(error)))
         except Exception:
             log.exception("command failed", extra={"command": request.command})
             return problem("Something went wrong on my side; it is in the bot's log.")
@@ -381,6 +381,8 @@ class Commands:
                 raise Usage("A snooze lasts a minute at least.")
             await self._mutate(lambda e, at: e.snooze(number, user, seconds, at))
             done = f"snoozed #{number} for {_hours(seconds)}"
+        elif len(tokens) > 2:
+            raise Usage(f"`/alerts {action} 12` takes no more words.")
         elif action == "mute":
             await self._mutate(lambda e, at: e.mute(number, user, at))
             done = f"muted what #{number} is about, in this channel"
@@ -517,7 +519,7 @@ def _quiet_request(tokens: list[str]) -> QuietHours | None:
     try:
         return parse_quiet_hours(tokens[0], tokens[1] if len(tokens) > 1 else "UTC")
     except RuleError as error:
-        raise Usage(str(error).capitalize() + ".") from None
+        raise Usage(sentence(str(error))) from None
 
 
 HELP = {

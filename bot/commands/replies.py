@@ -82,6 +82,13 @@ def problem(message: str) -> Reply:
     return Reply(text=f":warning: {message}", blocks=None, error=True)
 
 
+def sentence(text: str) -> str:
+    """An error's text as a sentence: first letter up, a full stop (the rest left as it is,
+    so <@U1> stays <@U1>)."""
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
 def ago(at: float | None, now: float | None = None) -> str:
     """`just now`, `4 min ago`, `3 h ago`, `2 d ago`."""
     if at is None:

@@ -15,7 +15,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.commands.handlers import Commands, Mutate, Request
-from bot.commands.replies import SHARE_ACTION, Reply
+from bot.commands.replies import SHARE_ACTION, Reply, sentence
 from bot.core.engine import CommandError
 from bot.core.rules import RuleError
 from bot.slack.home import Home
@@ -33,6 +33,14 @@ INCIDENT_ACTIONS = {
 }
 ACTIONS = (*INCIDENT_ACTIONS, SHARE_ACTION)
 EVENTS = ("app_home_opened",)
+# The bot token's scopes, each for what the code does with it.
+SCOPES = {
+    "chat:write": "post alerts and edit them as they change (chat.postMessage, chat.update)",
+    "chat:write.public": "post alerts in public channels the bot was not invited to",
+    "commands": "the slash commands",
+    "channels:history": "look for a post whose answer was lost before sending it again",
+    "groups:history": "the same in private channels",
+}
 # A reply ready within this is sent with the acknowledgement; a slower one (a preview, a change
 # waiting for its commit under load) follows through response_url. Slack allows 3 s.
 ACK_WITHIN = 1.5
@@ -93,7 +101,7 @@ def build_app(
         except ValueError:
             await _tell(respond, "That button does not name an alert.")
         except (CommandError, RuleError) as error:
-            await _tell(respond, str(error).capitalize() + ".")
+            await _tell(respond, sentence(str(error)))
         # The alert's message is edited by the sender, from the outbox row this change wrote.
 
     for action_id in INCIDENT_ACTIONS:

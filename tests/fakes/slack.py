@@ -13,9 +13,10 @@ import json
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
-from aiohttp import web
+from aiohttp import ClientSession, ClientTimeout, web
+from slack_sdk.signature import SignatureVerifier
 
 
 @dataclass
@@ -55,11 +56,18 @@ class FakeSlack:
         self,
         *,
         token: str = "xoxb-test-token",
+        app_token: str = "xapp-test-token",
         channels: tuple[str, ...] = ("C-STORES", "C-MERCH", "C-OPS"),
         not_member: tuple[str, ...] = (),
     ) -> None:
         self.token = token
+        self.app_token = app_token
         self.channels = set(channels)
+        self.responses: dict[str, list[dict]] = defaultdict(list)  # response_url id -> posts
+        self.views: dict[str, list[dict]] = defaultdict(list)  # user -> published home views
+        self.socket: web.WebSocketResponse | None = None
+        self.socket_connections = 0
+        self._acks: dict[str, asyncio.Future] = {}
         self.not_member = set(not_member)
         self.calls: list[Call] = []
         self.messages: list[Message] = []
@@ -73,6 +81,8 @@ class FakeSlack:
     async def __aenter__(self) -> FakeSlack:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{id}", self._response)
+        app.router.add_get("/link", self._link)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
@@ -82,6 +92,8 @@ class FakeSlack:
 
     async def __aexit__(self, *exc: object) -> None:
         self._closing.set()
+        if self.socket is not None:
+            await self.socket.close()
         await self._runner.cleanup()
 
     @property
@@ -110,6 +122,29 @@ class FakeSlack:
     def thread(self, message: Message) -> list[Message]:
         return [m for m in self.messages if m.thread_ts == message.ts]
 
+    def response_url(self, key: str) -> str:
+        """A response_url for a command or click; what is posted to it lands in responses."""
+        return f"http://127.0.0.1:{self.port}/response/{key}"
+
+    async def push(self, kind: str, payload: dict, within: float = 3.0) -> dict:
+        """Send a Socket Mode envelope to the connected app; return its acknowledgement, which
+        must come within Slack's 3 seconds."""
+        await self.wait_for(lambda s: s.socket is not None, within=10)
+        envelope_id = f"env-{len(self._acks)}-{time.time_ns()}"
+        future = asyncio.get_running_loop().create_future()
+        self._acks[envelope_id] = future
+        await self.socket.send_json(
+            {
+                "envelope_id": envelope_id,
+                "type": kind,
+                "payload": payload,
+                "accepts_response_payload": kind != "events_api",
+                "retry_attempt": 0,
+                "retry_reason": "",
+            }
+        )
+        return await asyncio.wait_for(future, within)
+
     def delete(self, message: Message) -> None:
         """Someone deleted the message in Slack."""
         self.messages.remove(message)
@@ -131,7 +166,8 @@ class FakeSlack:
                 args.update(parse_qsl(body.decode()))
         call = Call(method, args, time.time())
         self.calls.append(call)
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
+        wanted = self.app_token if method == "apps.connections.open" else self.token
+        if request.headers.get("Authorization") != f"Bearer {wanted}":
             call.outcome = "invalid_auth"
             await self._notify()
             return _json({"ok": False, "error": "invalid_auth"})
@@ -163,6 +199,42 @@ class FakeSlack:
     async def _notify(self) -> None:
         async with self.changed:
             self.changed.notify_all()
+
+    def _apps_connections_open(self, args: dict) -> dict:
+        return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
+
+    def _views_publish(self, args: dict) -> dict:
+        view = _listed(args.get("view"))
+        self.views[args.get("user_id", "")].append(view)
+        return {"ok": True, "view": {"id": f"V{len(self.views)}", **view}}
+
+    async def _response(self, request: web.Request) -> web.Response:
+        self.responses[request.match_info["id"]].append(await request.json())
+        await self._notify()
+        return web.json_response({"ok": True})
+
+    async def _link(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self.socket = ws
+        self.socket_connections += 1
+        await ws.send_json(
+            {
+                "type": "hello",
+                "num_connections": 1,
+                "connection_info": {"app_id": "A1"},
+                "debug_info": {},
+            }
+        )
+        await self._notify()
+        async for message in ws:
+            data = json.loads(message.data)
+            future = self._acks.pop(data.get("envelope_id"), None)
+            if future is not None and not future.done():
+                future.set_result(data)
+        if self.socket is ws:
+            self.socket = None
+        return ws
 
     def _auth_test(self, args: dict) -> dict:
         return {"ok": True, "team_id": "T1", "user_id": "UBOT", "bot_id": "BBOT", "team": "Shoes"}
@@ -251,3 +323,137 @@ def _listed(value):
 
 def _true(value) -> bool:
     return value in (True, "true", "1", 1)
+
+
+class Driver:
+    """Slack's side of slash commands and buttons: over HTTP, signed as Slack signs them, to
+    the bot's /slack/events; or as Socket Mode envelopes through the fake's socket."""
+
+    def __init__(self, slack: FakeSlack, *, url: str | None = None, secret: str | None = None):
+        self.slack = slack
+        self.url = url
+        self.secret = secret
+        self._n = 0
+
+    def _key(self) -> str:
+        self._n += 1
+        return f"r{self._n}"
+
+    async def command(
+        self,
+        command: str,
+        text: str = "",
+        *,
+        channel: str = "C-STORES",
+        user: str = "U1",
+        socket: bool = False,
+    ) -> tuple[int, dict | str, str]:
+        """Returns (status, the acknowledgement's body, the response_url key)."""
+        key = self._key()
+        fields = {
+            "token": "unused",
+            "team_id": "T1",
+            "team_domain": "shoes",
+            "channel_id": channel,
+            "channel_name": "stores",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": "A1",
+            "is_enterprise_install": "false",
+            "response_url": self.slack.response_url(key),
+            "trigger_id": f"trigger-{key}",
+        }
+        if socket:
+            ack = await self.slack.push("slash_commands", fields)
+            return 200, ack.get("payload", {}), key
+        status, body = await self.post(urlencode(fields))
+        return status, body, key
+
+    async def click(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        channel: str = "C-STORES",
+        user: str = "U1",
+        message_ts: str = "1.000001",
+        ephemeral: bool = False,
+        socket: bool = False,
+    ) -> tuple[int, str]:
+        """Returns (status, the response_url key)."""
+        key = self._key()
+        payload = {
+            "type": "block_actions",
+            "team": {"id": "T1"},
+            "user": {"id": user},
+            "api_app_id": "A1",
+            "token": "unused",
+            "trigger_id": f"trigger-{key}",
+            "channel": {"id": channel},
+            "container": {
+                "type": "message",
+                "message_ts": message_ts,
+                "channel_id": channel,
+                "is_ephemeral": ephemeral,
+            },
+            "message": {"ts": message_ts, "text": ""},
+            "response_url": self.slack.response_url(key),
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": "b",
+                    "value": value,
+                    "type": "button",
+                    "action_ts": str(time.time()),
+                }
+            ],
+        }
+        if socket:
+            await self.slack.push("interactive", payload)
+            return 200, key
+        status, _ = await self.post(urlencode({"payload": json.dumps(payload)}))
+        return status, key
+
+    async def event(self, event: dict, *, socket: bool = False) -> int:
+        body = {
+            "type": "event_callback",
+            "team_id": "T1",
+            "api_app_id": "A1",
+            "event": event,
+            "event_id": f"Ev{self._key()}",
+            "event_time": int(time.time()),
+        }
+        if socket:
+            await self.slack.push("events_api", body)
+            return 200
+        status, _ = await self.post(json.dumps(body), content_type="application/json")
+        return status
+
+    async def post(
+        self,
+        body: str,
+        *,
+        content_type: str = "application/x-www-form-urlencoded",
+        timestamp: int | None = None,
+        signature: str | None = None,
+    ) -> tuple[int, dict | str]:
+        stamp = str(timestamp if timestamp is not None else int(time.time()))
+        signed = SignatureVerifier(self.secret).generate_signature(timestamp=stamp, body=body)
+        headers = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signature or signed,
+        }
+        async with (
+            ClientSession() as session,
+            session.post(
+                self.url, data=body.encode(), headers=headers, timeout=ClientTimeout(total=3)
+            ) as response,
+        ):
+            text = await response.text()
+            try:
+                return response.status, json.loads(text)
+            except ValueError:
+                return response.status, text

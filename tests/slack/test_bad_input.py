@@ -1,0 +1,139 @@
+"""Bad input to every command gets a clear private error and changes nothing; no text at all,
+however odd, makes a handler raise or change what it should not."""
+
+import sqlite3
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.commands.handlers import Request
+from tests.slack.conftest import db_state
+
+BAD = [
+    ("/thresholds", "set low=80 high=10", "High (10) must be above low (80)."),
+    (
+        "/thresholds",
+        "set low=-1",
+        "`low` must be a whole number from 0 to 1,000,000 (or off), not `-1`.",
+    ),
+    ("/thresholds", "set low=5 colour=red", "I don't know `colour=`."),
+    ("/thresholds", "set low=5 low=6", "`low=` is there twice."),
+    ("/thresholds", "set 5", "I don't understand `5`"),
+    ("/thresholds", "set store=maine", "Say what to set"),
+    ("/thresholds", "frobnicate", "I don't know `/thresholds frobnicate`."),
+    ("/thresholds", 'set low=5 store="ALDO Maine', "A quote is not closed."),
+    ("/thresholds", "set low=5 store=nowhere", "I know no store called `nowhere`"),
+    ("/thresholds", "clear store=maine", "There is no rule at ALDO Maine Mall in this channel."),
+    ("/thresholds", "watch stores=", "`stores=` needs a value."),
+    ("/thresholds", "quiet 25:00-07:00", "Quiet hours look like 22:00-07:00"),
+    ("/thresholds", "quiet 22:00-07:00 Mars/Olympus", "Unknown time zone 'Mars/Olympus'."),
+    ("/thresholds", "set wait=1y low=4", "`wait` must be a duration like 30m"),
+    ("/stock", "x" * 4000, "That is longer than any command needs (500 characters at most)."),
+    ("/stock", "x; DROP TABLE levels; --", "I know no store or model called"),
+    ("/stock", "'; DROP TABLE levels; --", "A quote is not closed."),
+    ("/stock", "<@U123|bob>", "Mentions and links are not store or model names."),
+    ("/stock", "<https://evil.example|click>", "Mentions and links are not store or model names."),
+    ("/stock", "ALDO\x00Maine", "That text has control characters in it."),
+    ("/alerts", "ack abc", "`abc` is not an alert number; they look like #12."),
+    ("/alerts", "ack", "Which alert?"),
+    ("/alerts", "snooze 1 forever", "`snooze` must be a duration like 30m, 4h or 1d"),
+    ("/alerts", "snooze 1 10s", "A snooze lasts a minute at least."),
+    ("/alerts", "mute 1 now please", "`/alerts mute 12` takes no more words."),
+    ("/alerts", "ack 42", "There is no alert #42 in this channel."),
+    ("/alerts", "dance", "I don't know `/alerts dance`."),
+]
+
+
+@pytest.mark.parametrize(("command", "text", "says"), BAD, ids=[f"{c} {t[:30]}" for c, t, _ in BAD])
+async def test_bad_input_gets_a_clear_private_error_and_changes_nothing(
+    running, command, text, says
+):
+    bot, slack_side, _ = await running()
+    before = db_state(bot)
+    status, body, _ = await slack_side.command(command, text)
+
+    assert status == 200
+    assert body["response_type"] == "ephemeral"
+    assert body["text"].startswith(":warning: ")
+    assert says in body["text"]
+    assert db_state(bot) == before
+    with sqlite3.connect(bot.settings.database_path) as db:
+        assert db.execute("SELECT count(*) FROM levels").fetchone() == (5,)
+
+
+WORDS = st.sampled_from(
+    [
+        "set",
+        "clear",
+        "watch",
+        "quiet",
+        "preview",
+        "help",
+        "ack",
+        "snooze",
+        "mute",
+        "unmute",
+        "all",
+        "off",
+        "low=",
+        "high=",
+        "store=",
+        "model=",
+        "stores=",
+        "models=",
+        "gate=",
+        "wait=",
+        "maine",
+        "ADERI",
+        '"ALDO Maine Mall"',
+        "'",
+        '"',
+        "=",
+        ",",
+        "#1",
+        "1",
+        "-3",
+        "10**30",
+        "4h",
+        "22:00-07:00",
+        "<@U1>",
+        "&lt;",
+        "\\",
+        "\n",
+        "é",
+        "東京",
+        "👟",
+        "payload",
+        "DROP",
+    ]
+)
+TEXT = st.one_of(
+    st.text(max_size=600),
+    st.lists(WORDS, max_size=8).map(" ".join),
+    st.lists(st.one_of(WORDS, st.text(max_size=8)), max_size=8).map("".join),
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    command=st.sampled_from(["stock", "transfers", "thresholds", "alerts", "nonsense"]), text=TEXT
+)
+async def test_no_text_makes_a_handler_raise_or_change_anything_silently(running, command, text):
+    if not hasattr(test_no_text_makes_a_handler_raise_or_change_anything_silently, "bot"):
+        test_no_text_makes_a_handler_raise_or_change_anything_silently.bot = (await running())[0]
+    bot = test_no_text_makes_a_handler_raise_or_change_anything_silently.bot
+    before = db_state(bot)
+
+    reply = await bot.commands.handle(Request(command, text, "C-STORES", "U1"))
+
+    assert reply.text
+    changed = db_state(bot) != before
+    if changed:
+        # Only a change the person asked for, and was told was made.
+        assert command in ("thresholds", "alerts")
+        assert reply.text.startswith(":white_check_mark:")
+    if reply.error:
+        assert not changed
