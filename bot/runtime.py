@@ -24,7 +24,7 @@ from bot.core.notify import NotifySettings
 from bot.core.rules import Thresholds
 from bot.feed.client import FeedClient
 from bot.feed.simulator import SimulatorOptions, serve_feed, server_url
-from bot.slack.app import build_app
+from bot.slack.app import Background, build_app
 from bot.slack.home import Home
 from bot.slack.sender import Sender
 from bot.slack.transport import ConsoleTransport, SlackTransport, Transport
@@ -82,6 +82,7 @@ class Bot:
         self.commands: Commands | None = None
         self.web: WebServer | None = None
         self.socket: AsyncSocketModeHandler | None = None
+        self.slack_work = Background()
         self.feeds: list[FeedClient] = []
         self.simulator: Server | None = None
         self._transport = transport
@@ -193,6 +194,7 @@ class Bot:
                 commands=self.commands,
                 mutate=self.command,
                 home=Home(self.reader, self.clock),
+                background=self.slack_work,
             )
             if http:
                 self.web.mount_slack(app)
@@ -239,6 +241,8 @@ class Bot:
         if self.web is not None:
             await self.web.stop()
             self.web = None
+        # Replies and button changes under way finish first: they need the writer.
+        await self.slack_work.wait(within=5.0)
         await _cancel(self._feed_tasks)
         if self.simulator is not None:
             self.simulator.close()

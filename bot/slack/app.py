@@ -9,7 +9,7 @@ import contextlib
 import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
@@ -46,6 +46,28 @@ SCOPES = {
 ACK_WITHIN = 1.5
 
 
+class Background:
+    """Work a listener starts after acknowledging, kept track of so it can be waited for."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task] = set()
+
+    def start(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("Slack work after the acknowledgement failed", exc_info=task.exception())
+
+    async def wait(self, within: float) -> None:
+        """Let what is under way finish, for at most `within` seconds."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=within)
+
+
 def build_app(
     client: AsyncWebClient,
     *,
@@ -53,15 +75,21 @@ def build_app(
     commands: Commands,
     mutate: Mutate,
     home: Home,
+    background: Background,
 ) -> AsyncApp:
     """The Bolt app. With a signing secret it verifies requests (HTTP mode); without one it is
-    for Socket Mode, where Slack's connection is the proof."""
+    for Socket Mode, where Slack's connection is the proof.
+
+    Bolt answers as soon as a listener returns (process_before_response): in its other mode it
+    checks every 10 ms whether ack() was called, which cost every command about 10 ms. So each
+    listener acknowledges promptly and leaves slower work to `background`."""
     with _no_oauth_from_environment():
         app = AsyncApp(
             client=client,
             signing_secret=signing_secret or "",
             request_verification_enabled=signing_secret is not None,
             raise_error_for_unhandled_request=False,
+            process_before_response=True,
         )
 
     async def on_command(ack, body, respond) -> None:
@@ -76,12 +104,18 @@ def build_app(
         if done:
             reply = task.result()
             await ack(**_private(reply))
-        else:
-            await ack(text=":hourglass_flowing_sand: Working on it…", response_type="ephemeral")
+            if reply.announce:
+                background.start(respond(response_type="in_channel", text=reply.announce))
+            return
+        await ack(text=":hourglass_flowing_sand: Working on it…", response_type="ephemeral")
+
+        async def answer_later() -> None:
             reply = await task
             await respond(**_private(reply))
-        if reply.announce:
-            await respond(response_type="in_channel", text=reply.announce)
+            if reply.announce:
+                await respond(response_type="in_channel", text=reply.announce)
+
+        background.start(answer_later())
 
     for command in COMMANDS:
         app.command(command)(on_command)
@@ -90,19 +124,23 @@ def build_app(
         await ack()
         what, seconds = INCIDENT_ACTIONS[action["action_id"]]
         user = body.get("user", {}).get("id", "")
-        try:
-            number = int(action.get("value", ""))
-            if what == "acknowledge":
-                await mutate(lambda e, at: e.acknowledge(number, user, at))
-            elif what == "snooze":
-                await mutate(lambda e, at: e.snooze(number, user, seconds, at))
-            else:
-                await mutate(lambda e, at: e.mute(number, user, at))
-        except ValueError:
-            await _tell(respond, "That button does not name an alert.")
-        except (CommandError, RuleError) as error:
-            await _tell(respond, sentence(str(error)))
-        # The alert's message is edited by the sender, from the outbox row this change wrote.
+
+        async def act() -> None:
+            try:
+                number = int(action.get("value", ""))
+                if what == "acknowledge":
+                    await mutate(lambda e, at: e.acknowledge(number, user, at))
+                elif what == "snooze":
+                    await mutate(lambda e, at: e.snooze(number, user, seconds, at))
+                else:
+                    await mutate(lambda e, at: e.mute(number, user, at))
+            except ValueError:
+                await _tell(respond, "That button does not name an alert.")
+            except (CommandError, RuleError) as error:
+                await _tell(respond, sentence(str(error)))
+            # The alert's message is edited by the sender, from the outbox row this wrote.
+
+        background.start(act())
 
     for action_id in INCIDENT_ACTIONS:
         app.action(action_id)(on_incident_button)
@@ -118,31 +156,39 @@ def build_app(
             shared = json.loads(action.get("value", ""))
             request = Request(str(shared["command"]), str(shared["text"]), channel, user)
         except (ValueError, KeyError, TypeError):
-            await _tell(respond, "That button does not name a command.")
+            background.start(_tell(respond, "That button does not name a command."))
             return
-        reply = await commands.handle(request)
-        if reply.error:
-            await respond(**_private(reply), replace_original=False)
-            return
-        blocks = [b for b in reply.blocks or [] if b.get("block_id") != "share"]
-        blocks.append(
-            {
-                "type": "context",
-                "elements": [
-                    {"type": "mrkdwn", "text": f"Shared by <@{user}> from `/{request.command}`"}
-                ],
-            }
-        )
-        await respond(
-            response_type="in_channel", replace_original=False, text=reply.text, blocks=blocks
-        )
-        await respond(delete_original=True)
+
+        async def share() -> None:
+            reply = await commands.handle(request)
+            if reply.error:
+                await respond(**_private(reply), replace_original=False)
+                return
+            blocks = [b for b in reply.blocks or [] if b.get("block_id") != "share"]
+            blocks.append(
+                {
+                    "type": "context",
+                    "elements": [
+                        {"type": "mrkdwn", "text": f"Shared by <@{user}> from `/{request.command}`"}
+                    ],
+                }
+            )
+            await respond(
+                response_type="in_channel", replace_original=False, text=reply.text, blocks=blocks
+            )
+            await respond(delete_original=True)
+
+        background.start(share())
 
     @app.event("app_home_opened")
     async def on_home_opened(event, client) -> None:
         if event.get("tab", "home") != "home":
             return
-        await client.views_publish(user_id=event["user"], view=await home.view())
+
+        async def publish() -> None:
+            await client.views_publish(user_id=event["user"], view=await home.view())
+
+        background.start(publish())
 
     @app.error
     async def on_error(error, body) -> None:

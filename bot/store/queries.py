@@ -177,13 +177,17 @@ async def lowest_levels(
         marks = ", ".join("?" * len(names))
         where.append(f"l.{column} IN (SELECT id FROM {table} WHERE name IN ({marks}))")
         args.extend(names)
-    if not where:
+    if where:
+        order = "l.inventory, s.name, m.name"
+    else:
+        # The whole chain: read the low-levels index in order and stop after `limit` rows.
+        # Ordering by names too would make SQLite read and sort every low level first.
         where.append(f"l.inventory <= {LOW_LISTED}")
-    sql = (
-        f"{_LEVEL_SELECT} WHERE {' AND '.join(where)} ORDER BY l.inventory, s.name, m.name LIMIT ?"
-    )
+        order = "l.inventory"
+    sql = f"{_LEVEL_SELECT} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?"
     async with db.execute(sql, [*args, limit]) as cursor:
-        return [Level(*row) for row in await cursor.fetchall()]
+        rows = [Level(*row) for row in await cursor.fetchall()]
+    return sorted(rows, key=lambda r: (r.inventory, r.store, r.model))
 
 
 async def count_levels(

@@ -334,6 +334,12 @@ class Driver:
         self.url = url
         self.secret = secret
         self._n = 0
+        self._session: ClientSession | None = None
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
 
     def _key(self) -> str:
         self._n += 1
@@ -446,12 +452,12 @@ class Driver:
             "X-Slack-Request-Timestamp": stamp,
             "X-Slack-Signature": signature or signed,
         }
-        async with (
-            ClientSession() as session,
-            session.post(
-                self.url, data=body.encode(), headers=headers, timeout=ClientTimeout(total=3)
-            ) as response,
-        ):
+        # One session, kept alive, as Slack's own client keeps its connections.
+        if self._session is None or self._session.closed:
+            self._session = ClientSession()
+        async with self._session.post(
+            self.url, data=body.encode(), headers=headers, timeout=ClientTimeout(total=3)
+        ) as response:
             text = await response.text()
             try:
                 return response.status, json.loads(text)

@@ -37,7 +37,7 @@ async def slack():
 async def running(make_settings, slack):
     """Starts the bot in HTTP mode, seeded with a few sales, its out-of-stock alert posted;
     returns (bot, a driver that speaks as Slack, the feed)."""
-    started = []
+    started, drivers = [], []
 
     async def start(**settings) -> tuple[Bot, Driver, ScriptedFeed]:
         feed = await ScriptedFeed([SEED]).__aenter__()
@@ -57,9 +57,13 @@ async def running(make_settings, slack):
         await bot.writer.wait_for(lambda s: s.events >= len(SEED))
         await slack.wait_for(lambda s: len(s.posts(STORES)) == 1)
         url = f"http://127.0.0.1:{bot.web.port}/slack/events"
-        return bot, Driver(slack, url=url, secret=SECRET), feed
+        driver = Driver(slack, url=url, secret=SECRET)
+        drivers.append(driver)
+        return bot, driver, feed
 
     yield start
+    for driver in drivers:
+        await driver.close()
     for bot, feed in started:
         await bot.stop()
         await feed.__aexit__(None, None, None)
