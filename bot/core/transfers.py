@@ -1,0 +1,261 @@
+"""Transfer suggestions: which store should send how many pairs of a model to which other.
+
+Per model, stores are balanced towards equal cover (McGavin, Ward and Schwarz, 1997: with
+symmetric demand, equal inventory normalised by demand is optimal):
+- a store's position is its level, plus what is already promised to it, minus what it has
+  promised away (accepted transfers not yet received): stock is never promised twice;
+- with rates, cover = position / rate and the pooled target is the chain's total position over
+  its total rate; without rates, levels are balanced around the chain mean instead;
+- stores well below the target receive, the most urgent first; stores far above it give,
+  never below their floor (their own low threshold plus a margin) nor below the target; a move
+  is at least `min_quantity`; a pair that just moved stock one way is not asked to move it back
+  (the caller passes such pairs as `blocked`);
+- donors are taken nearest first when store locations are known.
+Pure and deterministic: every order has a total-order tie-break, so the same state gives the
+same plan. Whole chains are classified with numpy; only the few stores flagged in a model go
+through the matching loop.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import warnings
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+EARTH_KM = 6371.0
+
+
+@dataclass(frozen=True, slots=True)
+class PlanSettings:
+    receive_below: float = 0.6  # receive under this share of the target cover (or level)
+    give_above: float = 1.5  # give above this share of it
+    min_quantity: int = 2
+    slowest_per_hour: float = 1 / (30 * 24)  # a shelf selling nothing still has finite cover
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """Move `quantity` pairs of `model` from one store to another, and why, in one line."""
+
+    model: str
+    source: str
+    target: str
+    quantity: int
+    why: str
+    urgency: float  # the receiver's cover (hours) or level before the move: lower is worse
+    by_rate: bool  # True: balanced by cover; False: by level (no rates)
+    source_before: float
+    source_after: float
+    target_before: float
+    target_after: float
+    km: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelStock:
+    """One model across its stores, as arrays aligned with `stores`.
+
+    `rates` are pairs sold per hour in stock (NaN where unknown); `floors` the lowest level each
+    store may be left with; `incoming`/`outgoing` what accepted transfers already promise."""
+
+    model: str
+    stores: Sequence[str]
+    levels: np.ndarray
+    rates: np.ndarray
+    floors: np.ndarray
+    incoming: np.ndarray
+    outgoing: np.ndarray
+
+
+def plan_model(
+    stock: ModelStock,
+    settings: PlanSettings = PlanSettings(),
+    *,
+    blocked: frozenset[tuple[str, str]] = frozenset(),
+    locations: dict[str, tuple[float, float]] | None = None,
+) -> list[Suggestion]:
+    """The suggestions for one model, the most urgent receiver first."""
+    position = (stock.levels + stock.incoming - stock.outgoing).astype(np.float64)
+    known = ~np.isnan(stock.rates)
+    rates = None
+    if known.any():
+        # Stores whose pace is not known yet take the median of those known.
+        rates = np.where(known, stock.rates, np.nanmedian(stock.rates))
+        rates = np.maximum(rates, settings.slowest_per_hour)
+        measure = position / rates  # hours of cover
+        target = position.sum() / rates.sum()
+        goal = np.ceil(rates * target)
+    else:
+        measure = position
+        target = position.mean()
+        goal = np.full(position.shape, math.ceil(target))
+    need = goal - position
+    spare = position - np.maximum(stock.floors, goal)
+    low = measure < target * settings.receive_below
+    receivers = np.flatnonzero(low & (need >= settings.min_quantity))
+    high = measure > target * settings.give_above
+    donors = np.flatnonzero(high & (spare >= settings.min_quantity))
+    if not len(receivers) or not len(donors):
+        return []
+    matcher = _Matcher(stock, settings, position, rates, blocked, locations)
+    return matcher.match(receivers, donors, need, spare, measure)
+
+
+def plan_chain(
+    models: Sequence[str],
+    stores: Sequence[str],
+    *,
+    levels: np.ndarray,
+    rates: np.ndarray,
+    floors: np.ndarray,
+    settings: PlanSettings = PlanSettings(),
+) -> list[Suggestion]:
+    """Every model's suggestions, for arrays of shape (models, stores), nothing promised yet.
+    The flagging is vectorised over the whole chain; matching runs per flagged model."""
+    levels = levels.astype(np.float64)
+    known = ~np.isnan(rates)
+    any_known = known.any(axis=1)
+    with np.errstate(invalid="ignore"), _no_empty_slice_warning():
+        medians = np.nan_to_num(np.nanmedian(rates, axis=1), nan=0.0)
+    filled = np.maximum(np.where(known, rates, medians[:, None]), settings.slowest_per_hour)
+    target = np.where(any_known, levels.sum(axis=1) / filled.sum(axis=1), levels.mean(axis=1))
+    measure = np.where(any_known[:, None], levels / filled, levels)
+    goal = np.where(any_known[:, None], np.ceil(filled * target[:, None]), np.ceil(target)[:, None])
+    receiving = (measure < (target * settings.receive_below)[:, None]) & (
+        goal - levels >= settings.min_quantity
+    )
+    giving = (measure > (target * settings.give_above)[:, None]) & (
+        levels - np.maximum(floors, goal) >= settings.min_quantity
+    )
+    flagged = np.flatnonzero(receiving.any(axis=1) & giving.any(axis=1))
+    nothing = np.zeros(len(stores), dtype=np.int64)
+    suggestions: list[Suggestion] = []
+    for m in flagged:
+        stock = ModelStock(models[m], stores, levels[m], rates[m], floors[m], nothing, nothing)
+        suggestions.extend(plan_model(stock, settings))
+    return suggestions
+
+
+class _Matcher:
+    """Greedy matching for one model: receivers in order of urgency, each taking from the
+    donors in order (nearest, then most to spare) until its need is met."""
+
+    def __init__(
+        self,
+        stock: ModelStock,
+        settings: PlanSettings,
+        position: np.ndarray,
+        rates: np.ndarray | None,
+        blocked: frozenset[tuple[str, str]],
+        locations: dict[str, tuple[float, float]] | None,
+    ) -> None:
+        self.stock, self.settings, self.position, self.rates = stock, settings, position, rates
+        self.blocked, self.locations = blocked, locations
+
+    def match(self, receivers, donors, need, spare, measure) -> list[Suggestion]:
+        stores = self.stock.stores
+        left = {int(d): int(spare[d]) for d in donors}
+        given = dict.fromkeys(left, 0)
+        suggestions = []
+        for r in sorted(receivers.tolist(), key=lambda i: (measure[i], stores[i])):
+            wanted, received = int(need[r]), 0
+            for d, km in self._donors(r, left):
+                if wanted < self.settings.min_quantity:
+                    break
+                if left[d] < self.settings.min_quantity or (stores[d], stores[r]) in self.blocked:
+                    continue
+                quantity = min(wanted, left[d])
+                suggestions.append(self._suggestion(d, r, quantity, given[d], received, km))
+                left[d] -= quantity
+                given[d] += quantity
+                wanted -= quantity
+                received += quantity
+        return suggestions
+
+    def _donors(self, receiver: int, left: dict[int, int]) -> list[tuple[int, float | None]]:
+        stores, locations = self.stock.stores, self.locations
+        kms: dict[int, float | None] = dict.fromkeys(left)
+        if locations and stores[receiver] in locations:
+            here = locations[stores[receiver]]
+            for d in left:
+                if stores[d] in locations:
+                    kms[d] = haversine_km(here, locations[stores[d]])
+
+        def order(d: int) -> tuple:
+            return (kms[d] is None, kms[d] or 0.0, -left[d], stores[d])
+
+        return [(d, kms[d]) for d in sorted(left, key=order)]
+
+    def _suggestion(
+        self, d: int, r: int, quantity: int, given: int, received: int, km: float | None
+    ) -> Suggestion:
+        stores, rates = self.stock.stores, self.rates
+        levels = (
+            self.position[d] - given,
+            self.position[d] - given - quantity,
+            self.position[r] + received,
+            self.position[r] + received + quantity,
+        )
+        if rates is not None:
+            values = [
+                levels[0] / rates[d],
+                levels[1] / rates[d],
+                levels[2] / rates[r],
+                levels[3] / rates[r],
+            ]
+            shown = [_cover(v) for v in values]
+        else:
+            values = list(levels)
+            shown = [f"{int(v)} pairs" for v in values]
+        why = (
+            f"Move {quantity} {self.stock.model} from {stores[d]} ({shown[0]} -> {shown[1]}) "
+            f"to {stores[r]} ({shown[2]} -> {shown[3]})"
+        )
+        if km is not None:
+            why += f", {km:.0f} km"
+        return Suggestion(
+            self.stock.model,
+            stores[d],
+            stores[r],
+            quantity,
+            why,
+            values[2],
+            rates is not None,
+            *values,
+            km=km,
+        )
+
+
+def _cover(hours: float) -> str:
+    """`45 d of cover` or `30 h of cover`."""
+    if hours >= 48:
+        return f"{hours / 24:.0f} d of cover"
+    return f"{hours:.0f} h of cover"
+
+
+def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance between two (latitude, longitude) points."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * EARTH_KM * math.asin(math.sqrt(h))
+
+
+def floor_for(low: int | None) -> int:
+    """A donor keeps at least its low threshold plus a margin (0 and 2 if it has none)."""
+    low = low or 0
+    return low + max(2, math.ceil(0.2 * low))
+
+
+@contextlib.contextmanager
+def _no_empty_slice_warning() -> Iterator[None]:
+    # nanmedian warns for a model with no known rate at all; those fall back to levels.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield

@@ -1,0 +1,123 @@
+"""How fast each (store, model) sells, from the feed alone.
+
+Each message is one sale, so the rate is a decayed count of sales over decayed time in stock:
+N <- N e^(-d/tau) + 1 at each sale, E <- E e^(-d/tau) + tau (1 - e^(-d/tau)) for the time d
+since the last sale if the shelf was not empty meanwhile. Time at zero stock does not count:
+an empty shelf sells nothing because it is empty, not for want of demand. Two speeds, half-lives
+of an hour (a flash sale shows within the hour) and of three days; the faster is the one used
+for risk. A shelf seen little borrows strength from its model's pace across the chain
+(Gamma-Poisson shrinkage: as if PRIOR_HOURS had been seen at the model's rate).
+
+Rates are pairs sold per hour of being in stock. Pure: times are passed in.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+FAST_HALF_LIFE = 3_600.0
+SLOW_HALF_LIFE = 3 * 86_400.0
+TAU_FAST = FAST_HALF_LIFE / math.log(2)
+TAU_SLOW = SLOW_HALF_LIFE / math.log(2)
+PRIOR_HOURS = 8.0  # the model's pace counts as this many hours of the shelf's own
+KNOWN_AFTER_HOURS = 1.0  # in-stock time (own or borrowed) before a rate is given at all
+SPEEDS = (("fast_sold", "fast_hours", TAU_FAST), ("slow_sold", "slow_hours", TAU_SLOW))
+
+
+@dataclass(slots=True)
+class Pace:
+    """The decayed sums of one shelf, or of one model across its shelves, as of `at`.
+    `stocked` is 1 for a shelf holding stock (or the number of such shelves of a model)."""
+
+    fast_sold: float = 0.0
+    fast_hours: float = 0.0
+    slow_sold: float = 0.0
+    slow_hours: float = 0.0
+    at: float = 0.0
+    stocked: int = 0
+
+
+def after_sale(pace: Pace | None, level: int, at: float) -> Pace:
+    """A shelf's pace after a sale that left `level` pairs (the shelf's first sale starts it)."""
+    if pace is None:
+        return Pace(1.0, 0.0, 1.0, 0.0, at, 1 if level > 0 else 0)
+    advance(pace, at)
+    pace.fast_sold += 1.0
+    pace.slow_sold += 1.0
+    pace.stocked = 1 if level > 0 else 0
+    return pace
+
+
+def advance(pace: Pace, at: float) -> None:
+    """Decay the sums to `at`, adding in-stock time for every stocked shelf they cover."""
+    gap = at - pace.at
+    if gap <= 0:
+        return
+    for sold, hours, tau in SPEEDS:
+        keep = math.exp(-gap / tau)
+        setattr(pace, sold, getattr(pace, sold) * keep)
+        setattr(pace, hours, getattr(pace, hours) * keep + pace.stocked * tau * (1 - keep) / 3600)
+    pace.at = at
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """Pairs sold per hour in stock: `fast` (about the last hour), `slow` (about three days);
+    `risk` is the faster of the two known. None where not known yet."""
+
+    fast: float | None
+    slow: float | None
+
+    @property
+    def risk(self) -> float | None:
+        known = [r for r in (self.fast, self.slow) if r is not None]
+        return max(known) if known else None
+
+
+def rate(shelf: Pace | None, model: Pace | None, now: float) -> Rate:
+    """The shelf's rate at `now`, shrunk towards its model's per-shelf rate. Neither is changed."""
+    if shelf is None:
+        return Rate(None, None)
+    fast, slow = (_shrunk(shelf, model, now, speed) for speed in SPEEDS)
+    return Rate(fast, slow)
+
+
+def _shrunk(
+    shelf: Pace, model: Pace | None, now: float, speed: tuple[str, str, float]
+) -> float | None:
+    own_sold, own_hours = _as_of(shelf, now, speed)
+    prior_hours = prior_sold = 0.0
+    if model is not None:
+        model_sold, model_hours = _as_of(model, now, speed)
+        if model_hours > 0:
+            prior_hours = PRIOR_HOURS
+            prior_sold = PRIOR_HOURS * model_sold / model_hours
+    if own_hours + prior_hours < KNOWN_AFTER_HOURS:
+        return None
+    return (own_sold + prior_sold) / (own_hours + prior_hours)
+
+
+def _as_of(pace: Pace, now: float, speed: tuple[str, str, float]) -> tuple[float, float]:
+    sold, hours, tau = speed
+    keep = math.exp(-max(0.0, now - pace.at) / tau)
+    in_stock = pace.stocked * tau * (1 - keep) / 3600
+    return getattr(pace, sold) * keep, getattr(pace, hours) * keep + in_stock
+
+
+def hours_to_zero(level: int, per_hour: float | None) -> float | None:
+    """At this pace, how long the shelf lasts; None if the pace is unknown or nothing sells."""
+    if per_hour is None or per_hour <= 0:
+        return None
+    return level / per_hour
+
+
+def describe_time_left(hours: float | None) -> str:
+    """`about 2 h to zero at the current pace`, or why it cannot be said."""
+    if hours is None:
+        return "pace not known yet"
+    if hours < 1:
+        return f"about {max(1, round(hours * 60))} min to zero at the current pace"
+    if hours < 48:
+        return f"about {round(hours)} h to zero at the current pace"
+    return f"about {hours / 24:.0f} days of cover at the current pace"

@@ -1,0 +1,91 @@
+"""Sales pace from sales alone: each message is one sale."""
+
+import pytest
+
+from bot.core.velocity import (
+    Pace,
+    advance,
+    after_sale,
+    describe_time_left,
+    hours_to_zero,
+    rate,
+)
+
+H = 3600.0
+
+
+def sell(pace, times, level=50):
+    for at in times:
+        pace = after_sale(pace, level, at)
+    return pace
+
+
+def every(per_hour: float, start: float, hours: float) -> list[float]:
+    step = H / per_hour
+    return [start + i * step for i in range(int(hours * per_hour))]
+
+
+def test_a_steady_seller_reads_its_own_pace_at_both_speeds():
+    pace = sell(None, every(10, 0, 48))
+    r = rate(pace, None, 48 * H)
+
+    assert r.fast == pytest.approx(10, rel=0.05)
+    assert r.slow == pytest.approx(10, rel=0.05)
+
+
+def test_a_flash_sale_shows_in_the_fast_rate_within_the_hour_and_drives_the_risk():
+    pace = sell(None, every(10, 0, 48))
+    half = sell(pace, every(60, 48 * H, 0.5))
+    assert rate(half, None, 48.5 * H).fast > 2 * rate(half, None, 48.5 * H).slow
+
+    pace = sell(half, every(60, 48.5 * H, 0.5))
+    r = rate(pace, None, 49 * H)
+    assert r.fast > 30  # six times the usual pace, seen as more than three within the hour
+    assert r.slow < 12
+    assert r.risk == r.fast
+
+
+def test_time_out_of_stock_does_not_count_as_time_without_demand():
+    pace = sell(None, every(10, 0, 24))
+    pace = after_sale(pace, 0, 24 * H)  # the last pair went
+    pace = sell(pace, every(10, 36 * H, 2), level=40)  # restocked after 12 empty hours
+    r = rate(pace, None, 38 * H)
+
+    assert r.slow == pytest.approx(10, rel=0.1)  # the empty 12 hours did not halve it
+
+
+def test_a_restock_is_not_a_sale():
+    steady = sell(None, every(10, 0, 10), level=5)
+    restocked = sell(None, every(10, 0, 10), level=5)
+    restocked = after_sale(restocked, 80, 10 * H)  # a jump up, then one sale
+    steady = after_sale(steady, 4, 10 * H)
+
+    assert rate(restocked, None, 10 * H) == rate(steady, None, 10 * H)
+
+
+def test_a_shelf_seen_once_has_no_pace_of_its_own_but_borrows_its_models():
+    once = after_sale(None, 7, 100 * H)
+    assert rate(once, None, 100 * H).risk is None
+
+    model = Pace(stocked=10)  # ten shelves of the model in stock, 20 sales an hour between them
+    for at in every(20, 0, 100):
+        advance(model, at)
+        model.fast_sold += 1
+        model.slow_sold += 1
+    borrowed = rate(once, model, 100 * H)
+    assert borrowed.slow == pytest.approx((1 + 8 * 2) / 8, rel=0.05)  # 8 h at 2 an hour, + 1
+
+
+def test_a_shelf_that_stops_selling_slows_down_over_time():
+    pace = sell(None, every(10, 0, 24))
+    assert rate(pace, None, 30 * H).fast < rate(pace, None, 24 * H).fast / 10
+
+
+def test_time_to_zero_and_how_it_reads():
+    assert hours_to_zero(10, 5.0) == 2.0
+    assert hours_to_zero(10, None) is None
+    assert hours_to_zero(10, 0.0) is None
+    assert describe_time_left(2.0) == "about 2 h to zero at the current pace"
+    assert describe_time_left(0.25) == "about 15 min to zero at the current pace"
+    assert describe_time_left(100.0) == "about 4 days of cover at the current pace"
+    assert describe_time_left(None) == "pace not known yet"
