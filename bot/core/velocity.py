@@ -20,6 +20,8 @@ FAST_HALF_LIFE = 3_600.0
 SLOW_HALF_LIFE = 3 * 86_400.0
 TAU_FAST = FAST_HALF_LIFE / math.log(2)
 TAU_SLOW = SLOW_HALF_LIFE / math.log(2)
+_FAST_HOURS = TAU_FAST / 3600  # in-stock hours a shelf adds at each speed over a long gap
+_SLOW_HOURS = TAU_SLOW / 3600
 PRIOR_HOURS = 8.0  # the model's pace counts as this many hours of the shelf's own
 KNOWN_AFTER_HOURS = 1.0  # in-stock time (own or borrowed) before a rate is given at all
 SPEEDS = (("fast_sold", "fast_hours", TAU_FAST), ("slow_sold", "slow_hours", TAU_SLOW))
@@ -36,6 +38,10 @@ class Pace:
     slow_hours: float = 0.0
     at: float = 0.0
     stocked: int = 0
+
+    def sums(self) -> tuple[float, float, float, float]:
+        """(fast_sold, fast_hours, slow_sold, slow_hours), as stored."""
+        return self.fast_sold, self.fast_hours, self.slow_sold, self.slow_hours
 
 
 def after_sale(pace: Pace | None, level: int, at: float) -> Pace:
@@ -54,11 +60,47 @@ def advance(pace: Pace, at: float) -> None:
     gap = at - pace.at
     if gap <= 0:
         return
-    for sold, hours, tau in SPEEDS:
-        keep = math.exp(-gap / tau)
-        setattr(pace, sold, getattr(pace, sold) * keep)
-        setattr(pace, hours, getattr(pace, hours) * keep + pace.stocked * tau * (1 - keep) / 3600)
+    # Written out for both speeds: this runs twice for every sale the feed sends.
+    fast, slow, stocked = math.exp(-gap / TAU_FAST), math.exp(-gap / TAU_SLOW), pace.stocked
+    pace.fast_sold *= fast
+    pace.slow_sold *= slow
+    pace.fast_hours = pace.fast_hours * fast + stocked * _FAST_HOURS * (1 - fast)
+    pace.slow_hours = pace.slow_hours * slow + stocked * _SLOW_HOURS * (1 - slow)
     pace.at = at
+
+
+class PaceBook:
+    """Every shelf's pace and every model's across its shelves, kept sale by sale.
+
+    A model's pace is the sum of its shelves' (the sums are linear), so it is kept whole
+    rather than added up when asked: `stocked` counts its shelves holding stock. The writer
+    fills it from the stored paces at start and keeps it; others only read it."""
+
+    def __init__(self) -> None:
+        self.shelves: dict[tuple[str, str], Pace] = {}
+        self.models: dict[str, Pace] = {}
+
+    def sale(self, store: str, model: str, level: int, at: float) -> Pace:
+        """Count one sale that left `level` pairs; returns the shelf's pace."""
+        key = (store, model)
+        shelf = self.shelves.get(key)
+        was = shelf.stocked if shelf is not None else 0
+        if shelf is None:
+            shelf = self.shelves[key] = after_sale(None, level, at)
+        else:
+            after_sale(shelf, level, at)
+        pooled = self.models.get(model)
+        if pooled is None:
+            pooled = self.models[model] = Pace(at=at)
+        advance(pooled, at)  # with the shelves stocked until now
+        pooled.fast_sold += 1.0
+        pooled.slow_sold += 1.0
+        pooled.stocked += shelf.stocked - was
+        return shelf
+
+    def rate(self, store: str, model: str, now: float) -> Rate:
+        """The shelf's rate at `now` (see `rate`)."""
+        return rate(self.shelves.get((store, model)), self.models.get(model), now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +132,7 @@ def _shrunk(
     prior_hours = prior_sold = 0.0
     if model is not None:
         model_sold, model_hours = _as_of(model, now, speed)
-        if model_hours > 0:
+        if model_hours >= KNOWN_AFTER_HOURS:  # a prior needs a known pace itself
             prior_hours = PRIOR_HOURS
             prior_sold = PRIOR_HOURS * model_sold / model_hours
     if own_hours + prior_hours < KNOWN_AFTER_HOURS:
@@ -121,3 +163,21 @@ def describe_time_left(hours: float | None) -> str:
     if hours < 48:
         return f"about {round(hours)} h to zero at the current pace"
     return f"about {hours / 24:.0f} days of cover at the current pace"
+
+
+def describe_pace(level: int, per_hour: float | None) -> str:
+    """`12/h, 2 h of cover`, `3/day, 5 days of cover`, or `pace not known yet`: one line of a
+    stock listing."""
+    if per_hour is None:
+        return "pace not known yet"
+    sold = f"{per_hour:.0f}/h" if per_hour >= 2 else f"{per_hour * 24:.0f}/day"
+    hours = hours_to_zero(level, per_hour)
+    if hours is None or level == 0:
+        return f"sells {sold}"
+    if hours < 1:
+        cover = f"{max(1, round(hours * 60))} min"
+    elif hours < 48:
+        cover = f"{round(hours)} h"
+    else:
+        cover = f"{hours / 24:.0f} days"
+    return f"sells {sold}, {cover} of cover"

@@ -168,6 +168,64 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX levels_low ON levels (inventory) WHERE inventory <= 20;
     """,
+    # 4: how fast each shelf sells (bot/core/velocity.py), and transfers. A shelf's pace is its
+    # decayed sales and in-stock hours as of its last sale; a model's is the sum of its shelves'.
+    """
+    ALTER TABLE levels ADD COLUMN fast_sold REAL NOT NULL DEFAULT 0;
+    ALTER TABLE levels ADD COLUMN fast_hours REAL NOT NULL DEFAULT 0;
+    ALTER TABLE levels ADD COLUMN slow_sold REAL NOT NULL DEFAULT 0;
+    ALTER TABLE levels ADD COLUMN slow_hours REAL NOT NULL DEFAULT 0;
+    CREATE TABLE model_paces (
+        model_id INTEGER PRIMARY KEY,
+        fast_sold REAL NOT NULL,
+        fast_hours REAL NOT NULL,
+        slow_sold REAL NOT NULL,
+        slow_hours REAL NOT NULL,
+        at REAL NOT NULL,
+        stocked INTEGER NOT NULL  -- shelves holding stock
+    );
+    -- The planner's current suggestions, replaced model by model as it plans again.
+    CREATE TABLE suggestions (
+        id INTEGER PRIMARY KEY,
+        model TEXT NOT NULL,
+        source TEXT NOT NULL,
+        target TEXT NOT NULL,
+        quantity INTEGER NOT NULL,
+        why TEXT NOT NULL,
+        urgency REAL NOT NULL,  -- the receiver's cover in hours (or level): lower is worse
+        by_rate INTEGER NOT NULL,
+        source_before REAL NOT NULL,
+        source_after REAL NOT NULL,
+        target_before REAL NOT NULL,
+        target_after REAL NOT NULL,
+        source_level INTEGER NOT NULL,
+        target_level INTEGER NOT NULL,
+        km REAL,
+        planned_at REAL NOT NULL
+    );
+    CREATE INDEX suggestions_by_urgency ON suggestions (by_rate DESC, urgency);
+    -- Suggestions someone accepted (then received, expired or cancelled) or dismissed.
+    CREATE TABLE transfers (
+        id INTEGER PRIMARY KEY,
+        model TEXT NOT NULL,
+        source TEXT NOT NULL,
+        target TEXT NOT NULL,
+        quantity INTEGER NOT NULL,
+        why TEXT NOT NULL,
+        status TEXT NOT NULL,  -- accepted | received | expired | cancelled | dismissed
+        by TEXT NOT NULL,
+        at REAL NOT NULL,
+        source_last INTEGER NOT NULL,
+        target_low INTEGER NOT NULL,
+        sent INTEGER NOT NULL,
+        source_gone INTEGER NOT NULL,
+        closed_at REAL,
+        closed_by TEXT,
+        suggestion_id INTEGER
+    );
+    CREATE INDEX transfers_open ON transfers (model) WHERE status = 'accepted';
+    CREATE INDEX transfers_by_time ON transfers (at);
+    """,
 ]
 
 # Levels at or below this are indexed (migration 3): the lowest of the chain are found fast.

@@ -18,8 +18,9 @@ from typing import Any, Protocol
 import aiosqlite
 
 from bot.core.events import BadFrame, SaleEvent
+from bot.core.velocity import Pace, PaceBook
 from bot.store.batch_queue import BatchQueue
-from bot.store.queries import first_event_id_since
+from bot.store.queries import first_event_id_since, load_paces
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +69,19 @@ class WriterStats:
 
 
 _UPSERT_LEVEL = """
-    INSERT INTO levels (store_id, model_id, inventory, last_sale_at, sale_count, first_seen_at)
-    VALUES (?, ?, ?, ?, ?, ?)
+    INSERT INTO levels (store_id, model_id, inventory, last_sale_at, sale_count, first_seen_at,
+                        fast_sold, fast_hours, slow_sold, slow_hours)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (store_id, model_id) DO UPDATE SET
         inventory = excluded.inventory,
         last_sale_at = excluded.last_sale_at,
-        sale_count = levels.sale_count + excluded.sale_count
+        sale_count = levels.sale_count + excluded.sale_count,
+        fast_sold = excluded.fast_sold,
+        fast_hours = excluded.fast_hours,
+        slow_sold = excluded.slow_sold,
+        slow_hours = excluded.slow_hours
 """
+_UPSERT_MODEL_PACE = "INSERT OR REPLACE INTO model_paces VALUES (?, ?, ?, ?, ?, ?, ?)"
 _INSERT_EVENT = (
     "INSERT INTO events (at, feed_id, store_id, model_id, inventory) VALUES (?, ?, ?, ?, ?)"
 )
@@ -121,7 +128,8 @@ class _Batch:
     bad: list[BadFrame]
     new_names: list[tuple[str, list[tuple[int, str, float]]]]
     event_rows: list[tuple[float, int, int, int, int]]
-    level_rows: list[list]
+    level_rows: list[tuple]
+    model_pace_rows: list[tuple]
     dead_rows: list[tuple]
     bad_counts: list[list]
     processed: Any = None  # the processor's rows, if any
@@ -158,12 +166,14 @@ class Writer:
         self._changed = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
         self._feeds = self._stores = self._models = _Names("feeds", "url", [])
+        self.paces = PaceBook()  # every shelf's pace, kept here with its level; others read it
 
     async def start(self) -> None:
-        """Load the name maps and start draining the queue."""
+        """Load the name maps and the paces, and start draining the queue."""
         self._feeds = _Names("feeds", "url", await self._rows("SELECT id, url FROM feeds"))
         self._stores = _Names("stores", "name", await self._rows("SELECT id, name FROM stores"))
         self._models = _Names("models", "name", await self._rows("SELECT id, name FROM models"))
+        await load_paces(self._db, self.paces)
         self._task = asyncio.create_task(self._run(), name="writer")
 
     def offer(self, item: Item) -> Awaitable[None] | None:
@@ -267,6 +277,8 @@ class Writer:
         bad: list[BadFrame] = []
         event_rows: list[tuple[float, int, int, int, int]] = []
         levels: dict[tuple[int, int], list] = {}
+        model_paces: dict[int, Pace] = {}
+        pace_of_sale, model_pace = self.paces.sale, self.paces.models
         for item in items:
             if type(item) is SaleEvent:
                 at = item.at
@@ -276,9 +288,11 @@ class Writer:
                 feed_id = feed_ids.get(item.feed) or feeds.id_for(item.feed, at)
                 key = (store_id, model_id)
                 event_rows.append((at, feed_id, store_id, model_id, item.inventory))
+                pace = pace_of_sale(item.store, item.model, item.inventory, at)
                 level = levels.get(key)
                 if level is None:
-                    levels[key] = [store_id, model_id, item.inventory, at, 1, at]
+                    levels[key] = [store_id, model_id, item.inventory, at, 1, at, pace]
+                    model_paces[model_id] = model_pace[item.model]
                 else:
                     level[2], level[3] = item.inventory, at
                     level[4] += 1
@@ -307,7 +321,9 @@ class Writer:
             bad=bad,
             new_names=new_names,
             event_rows=event_rows,
-            level_rows=list(levels.values()),
+            # Paces as they stand now: the next batch changes them while this one commits.
+            level_rows=[(*row[:6], *row[6].sums()) for row in levels.values()],
+            model_pace_rows=[(m, *p.sums(), p.at, p.stocked) for m, p in model_paces.items()],
             dead_rows=dead_rows[-self._dead_letter_limit :],
             bad_counts=list(counts.values()),
             processed=processed,
@@ -322,6 +338,7 @@ class Writer:
             if batch.event_rows:
                 await db.executemany(_INSERT_EVENT, batch.event_rows)
                 await db.executemany(_UPSERT_LEVEL, batch.level_rows)
+                await db.executemany(_UPSERT_MODEL_PACE, batch.model_pace_rows)
             if batch.dead_rows:
                 await db.executemany(_INSERT_DEAD, batch.dead_rows)
                 await db.execute(

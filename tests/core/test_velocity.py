@@ -1,11 +1,15 @@
 """Sales pace from sales alone: each message is one sale."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.core.velocity import (
     Pace,
+    PaceBook,
     advance,
     after_sale,
+    describe_pace,
     describe_time_left,
     hours_to_zero,
     rate,
@@ -89,3 +93,42 @@ def test_time_to_zero_and_how_it_reads():
     assert describe_time_left(0.25) == "about 15 min to zero at the current pace"
     assert describe_time_left(100.0) == "about 4 days of cover at the current pace"
     assert describe_time_left(None) == "pace not known yet"
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["A", "B", "C"]), st.integers(0, 30), st.floats(1, 7_200)),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_a_models_pace_is_the_sum_of_its_shelves(sales):
+    book, at = PaceBook(), 0.0
+    for store, level, gap in sales:
+        at += gap
+        book.sale(store, "ADERI", level, at)
+    model = book.models["ADERI"]
+    shelves = [Pace(**{f: getattr(p, f) for f in Pace.__slots__}) for p in book.shelves.values()]
+    for pace in [model, *shelves]:
+        advance(pace, at + H)
+    for field in ("fast_sold", "fast_hours", "slow_sold", "slow_hours"):
+        assert getattr(model, field) == pytest.approx(sum(getattr(p, field) for p in shelves))
+    assert model.stocked == sum(p.stocked for p in shelves)
+
+
+def test_a_new_shelf_of_a_known_model_gets_a_pace_at_once():
+    book = PaceBook()
+    for at in every(20, 0, 10):  # one shelf selling 20 an hour for 10 hours
+        book.sale("Maine", "ADERI", 30, at)
+    book.sale("Auburn", "ADERI", 12, 10 * H)
+    assert book.rate("Auburn", "ADERI", 10 * H).risk == pytest.approx((1 + 8 * 20) / 8, rel=0.05)
+    assert book.rate("Auburn", "MIRIRA", 10 * H).risk is None
+
+
+def test_a_stock_listing_says_the_pace_in_a_few_words():
+    assert describe_pace(12, 6.0) == "sells 6/h, 2 h of cover"
+    assert describe_pace(30, 0.25) == "sells 6/day, 5 days of cover"
+    assert describe_pace(3, 12.0) == "sells 12/h, 15 min of cover"
+    assert describe_pace(0, 1.0) == "sells 24/day"
+    assert describe_pace(9, None) == "pace not known yet"
