@@ -16,6 +16,8 @@ from pathlib import Path
 
 from websockets.asyncio.server import ServerConnection, serve
 
+from bot.core.transfers import Suggestion
+
 BOT = str(Path(sys.executable).parent / "inventory-bot")
 
 
@@ -144,3 +146,22 @@ class BotProcess:
 
     def output(self) -> str:
         return self.log.read_text()
+
+
+def move(quantity=6, source="Maine", target="Auburn", source_level=40, target_level=3):
+    """A transfer suggestion of ADERI as the planner makes them."""
+    return Suggestion(
+        "ADERI",
+        source,
+        target,
+        quantity,
+        f"Move {quantity} ADERI from {source} to {target}",
+        2.0,
+        True,
+        45.0,
+        30.0,
+        2.0,
+        12.0,
+        source_level,
+        target_level,
+    )

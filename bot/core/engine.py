@@ -19,6 +19,9 @@ from bot.core.feed_health import Transition as FeedTransition
 from bot.core.incidents import Incident, Kind, Shown
 from bot.core.notify import ChannelNotifier, NotifySettings, Outgoing, Registry
 from bot.core.rules import Change, KeyWatch, Rule, RuleBook, RuleError, Scope, Thresholds
+from bot.core.transfer_book import Transfer, TransferBook, TransferSettings
+from bot.core.transfers import Suggestion
+from bot.core.velocity import PaceBook, describe_time_left, hours_to_zero
 
 MachineKey = tuple[str, str, str, Side]  # channel, store, model, side
 MuteKey = tuple[str, str, str, str]  # channel, kind, store, model ("" where it does not apply)
@@ -26,6 +29,10 @@ MuteKey = tuple[str, str, str, str]  # channel, kind, store, model ("" where it 
 SNOOZE_CHOICES = (3_600, 4 * 3_600, 24 * 3_600)
 VIEW_MEMBERS = 15  # members a message names; the rest are counted
 MAX_SNOOZE = 7 * 86_400
+_GONE = (
+    "suggestion S{} is no longer current: stock has moved since it was made. "
+    "`/transfers` shows the current ones"
+)
 
 
 class CommandError(Exception):
@@ -40,6 +47,7 @@ class EngineSettings:
     ops_channel: str | None = None
     feed_down_after: float = 60.0  # a feed disconnected or stale this long is an ops alert
     bad_frames_per_minute: int = 60  # more bad frames than this in a minute is an ops alert
+    transfers: TransferSettings = field(default_factory=TransferSettings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +63,21 @@ class View:
     counts: tuple[tuple[str, int], ...] = ()  # open members by severity ("out", "low", ...)
     rule: str | None = None  # the rule that applies, in words
     now: float = 0.0
+    pace: str | None = None  # low stock: "about 2 h to zero at the current pace"
+    transfer: TransferLine | None = None  # low stock: the transfer under way or suggested
+
+
+@dataclass(frozen=True, slots=True)
+class TransferLine:
+    """What a low-stock alert says of transfers: one accepted and on its way, or the best
+    suggestion (with its number, for the Accept and Dismiss buttons)."""
+
+    kind: str  # "accepted" or "suggested"
+    id: int  # the transfer's number, or the suggestion's
+    quantity: int
+    source: str
+    why: str
+    by: str | None = None  # who accepted it
 
 
 @dataclass(slots=True)
@@ -82,9 +105,22 @@ class _Feed:
 class AlertEngine:
     """All alert state of the bot, in memory; see the module docstring."""
 
-    def __init__(self, book: RuleBook, settings: EngineSettings, *, next_id: int = 1) -> None:
+    def __init__(
+        self,
+        book: RuleBook,
+        settings: EngineSettings,
+        *,
+        next_id: int = 1,
+        transfers: TransferBook | None = None,
+        paces: PaceBook | None = None,
+    ) -> None:
         self.book = book
         self.settings = settings
+        # Alerts show the transfer that would help and how long stock lasts, so the engine
+        # holds the transfers (it changes them, in order with the feed) and reads the paces
+        # (the writer keeps them).
+        self.transfers = transfers or TransferBook(settings.transfers)
+        self.paces = paces
         self.incidents: dict[int, Incident] = {}
         self._next_id = next_id
         self._machines: dict[tuple[str, str], dict[tuple[str, Side], AlertMachine]] = {}
@@ -117,6 +153,9 @@ class AlertEngine:
             self._book_version = self.book.version
             self._keys.clear()
         item = (store, model)
+        if self.transfers.watched and item in self.transfers.watched:
+            for t in self.transfers.sale(store, model, level, now):
+                self._transfer_note(t, now, f"Transfer T{t.id} received ({t.quantity} pairs).")
         watch = self._keys.get(item)
         if watch is None:  # a key new since the start or since the rules changed
             watch = self._keys[item] = self.book.watching(store, model)
@@ -219,6 +258,14 @@ class AlertEngine:
                     self._tell(
                         incident, now, f"Snooze over: {_state_line(incident)}", broadcast=True
                     )
+        for t in self.transfers.tick(now):
+            self._transfer_note(
+                t,
+                now,
+                f"Transfer T{t.id} was not seen arriving within "
+                f"{self.transfers.settings.expire_after / 3600:g} h: its pairs are no longer "
+                "reserved.",
+            )
         self._watch_feeds(now)
         for channel, notifier in self._notifiers.items():
             notifier.tick(now, quiet=self._quiet(channel, now))
@@ -312,6 +359,57 @@ class AlertEngine:
     def set_quiet_hours(self, channel: str, quiet, *, user: str, now: float) -> Change:
         return self._configure(self.book.set_quiet_hours(channel, quiet, user=user, at=now), now)
 
+    # -- transfers --------------------------------------------------------------------------
+
+    def set_plans(
+        self, plans: Iterable[tuple[str, list[Suggestion], int]], now: float
+    ) -> list[str]:
+        """Make each (model, suggestions, version) current; returns the models whose plan came
+        too late (their transfers changed since) and must be planned again."""
+        stale = [
+            m for m, plan, version in plans if not self.transfers.set_plan(m, plan, version, now)
+        ]
+        self._show_transfers(now)
+        return stale
+
+    def accept_transfer(self, suggestion_id: int, user: str, now: float) -> Transfer:
+        t = self.transfers.accept(suggestion_id, user, now)
+        if t is None:
+            raise CommandError(_GONE.format(suggestion_id))
+        self._transfer_note(t, now, f"<@{user}> accepted transfer T{t.id} ({t.quantity} pairs).")
+        return t
+
+    def dismiss_transfer(self, suggestion_id: int, user: str, now: float) -> Transfer:
+        t = self.transfers.dismiss(suggestion_id, user, now)
+        if t is None:
+            raise CommandError(_GONE.format(suggestion_id))
+        self._show_transfers(now)
+        return t
+
+    def cancel_transfer(self, transfer_id: int, user: str, now: float) -> Transfer:
+        t = self.transfers.cancel(transfer_id, user, now)
+        if t is None:
+            raise CommandError(f"there is no open transfer T{transfer_id}")
+        self._transfer_note(t, now, f"<@{user}> cancelled transfer T{t.id}.")
+        return t
+
+    def _transfer_note(self, t: Transfer, now: float, note: str) -> None:
+        self.transfers.shown.discard((t.target, t.model))
+        self._show_transfers(now)
+        self._show_transfer(t.target, t.model, now, note)
+
+    def _show_transfers(self, now: float) -> None:
+        shown, self.transfers.shown = self.transfers.shown, set()
+        for store, model in shown:
+            self._show_transfer(store, model, now, None)
+
+    def _show_transfer(self, store: str, model: str, now: float, note: str | None) -> None:
+        """Refresh the low-stock alerts of (store, model): their transfer line changed."""
+        for channel in self.book.watching(store, model).rules:
+            incident = self.incidents.get(self._current.get((channel, store, model, Side.LOW), 0))
+            if incident is not None and incident.open:
+                self._notifier(channel).changed(incident, now, note)
+
     # -- outputs ----------------------------------------------------------------------------
 
     def take_effects(self) -> Effects:
@@ -371,9 +469,13 @@ class AlertEngine:
         for member in ordered:
             name = member.severity.value if member.severity else member.kind.value
             counts[name] = counts.get(name, 0) + 1
-        rule = None
+        rule = pace = transfer = None
         if incident.kind in (Kind.LOW, Kind.HIGH):
             rule = self._rule(incident.channel, incident.store or "", incident.model or "")
+        if incident.kind is Kind.LOW and incident.open:
+            pace, transfer = self._helping(
+                incident.store or "", incident.model or "", incident, now
+            )
         return View(
             replace(incident, detail=dict(incident.detail)),
             tuple(replace(m) for m in ordered[:VIEW_MEMBERS]),
@@ -381,7 +483,34 @@ class AlertEngine:
             tuple(sorted(counts.items())),
             rule.describe() if rule else None,
             now,
+            pace,
+            transfer,
         )
+
+    def _helping(
+        self, store: str, model: str, incident: Incident, now: float
+    ) -> tuple[str | None, TransferLine | None]:
+        """How long the stock lasts at this pace, and the transfer that would help."""
+        pace = None
+        if self.paces is not None and incident.level:
+            per_hour = self.paces.rate(store, model, now).risk
+            pace = describe_time_left(hours_to_zero(incident.level, per_hour))
+        incoming = self.transfers.incoming(store, model)
+        if incoming is not None:
+            line = TransferLine(
+                "accepted",
+                incoming.id,
+                incoming.quantity,
+                incoming.source,
+                incoming.why,
+                incoming.by,
+            )
+            return pace, line
+        best = self.transfers.best_for(store, model)
+        if best is None:
+            return pace, None
+        s = best.suggestion
+        return pace, TransferLine("suggested", best.id, s.quantity, s.source, s.why, None)
 
     def open_incidents(self, channel: str | None = None) -> list[Incident]:
         return sorted(

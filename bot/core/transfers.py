@@ -6,10 +6,12 @@ symmetric demand, equal inventory normalised by demand is optimal):
   promised away (accepted transfers not yet received): stock is never promised twice;
 - with rates, cover = position / rate and the pooled target is the chain's total position over
   its total rate; without rates, levels are balanced around the chain mean instead;
-- stores well below the target receive, the most urgent first; stores far above it give,
-  never below their floor (their own low threshold plus a margin) nor below the target; a move
-  is at least `min_quantity`; a pair that just moved stock one way is not asked to move it back
-  (the caller passes such pairs as `blocked`);
+- stores at or below their low threshold and well below the target receive, the most urgent
+  first: a suggestion answers a shortage people were told of, not every dip before a regular
+  delivery; stores far above the target give, never below their floor (their own low
+  threshold plus a margin) nor below the target; a move is at least `min_quantity`; a pair
+  that just moved stock one way is not asked to move it back (the caller passes such pairs as
+  `blocked`);
 - donors are taken nearest first when store locations are known.
 Pure and deterministic: every order has a total-order tie-break, so the same state gives the
 same plan. Whole chains are classified with numpy; only the few stores flagged in a model go
@@ -19,9 +21,10 @@ through the matching loop.
 from __future__ import annotations
 
 import contextlib
+import csv
 import math
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,6 +55,8 @@ class Suggestion:
     source_after: float
     target_before: float
     target_after: float
+    source_level: int  # the levels the plan saw, before anything promised
+    target_level: int
     km: float | None = None
 
 
@@ -59,14 +64,15 @@ class Suggestion:
 class ModelStock:
     """One model across its stores, as arrays aligned with `stores`.
 
-    `rates` are pairs sold per hour in stock (NaN where unknown); `floors` the lowest level each
-    store may be left with; `incoming`/`outgoing` what accepted transfers already promise."""
+    `rates` are pairs sold per hour in stock (NaN where unknown); `lows` the low thresholds: a
+    store at or below its own asks for stock, and a store giving keeps more than it
+    (`floor_for`); `incoming`/`outgoing` what accepted transfers already promise."""
 
     model: str
     stores: Sequence[str]
     levels: np.ndarray
     rates: np.ndarray
-    floors: np.ndarray
+    lows: np.ndarray
     incoming: np.ndarray
     outgoing: np.ndarray
 
@@ -87,16 +93,17 @@ def plan_model(
         rates = np.where(known, stock.rates, np.nanmedian(stock.rates))
         rates = np.maximum(rates, settings.slowest_per_hour)
         measure = position / rates  # hours of cover
-        target = position.sum() / rates.sum()
+        # fsum is exact, so the target does not depend on the order stores come in.
+        target = position.sum() / math.fsum(rates)
         goal = np.ceil(rates * target)
     else:
         measure = position
         target = position.mean()
         goal = np.full(position.shape, math.ceil(target))
     need = goal - position
-    spare = position - np.maximum(stock.floors, goal)
-    low = measure < target * settings.receive_below
-    receivers = np.flatnonzero(low & (need >= settings.min_quantity))
+    spare = position - np.maximum(floor_for(stock.lows), goal)
+    short = (position <= stock.lows) & (measure < target * settings.receive_below)
+    receivers = np.flatnonzero(short & (need >= settings.min_quantity))
     high = measure > target * settings.give_above
     donors = np.flatnonzero(high & (spare >= settings.min_quantity))
     if not len(receivers) or not len(donors):
@@ -111,7 +118,7 @@ def plan_chain(
     *,
     levels: np.ndarray,
     rates: np.ndarray,
-    floors: np.ndarray,
+    lows: np.ndarray,
     settings: PlanSettings = PlanSettings(),
 ) -> list[Suggestion]:
     """Every model's suggestions, for arrays of shape (models, stores), nothing promised yet.
@@ -125,17 +132,19 @@ def plan_chain(
     target = np.where(any_known, levels.sum(axis=1) / filled.sum(axis=1), levels.mean(axis=1))
     measure = np.where(any_known[:, None], levels / filled, levels)
     goal = np.where(any_known[:, None], np.ceil(filled * target[:, None]), np.ceil(target)[:, None])
-    receiving = (measure < (target * settings.receive_below)[:, None]) & (
-        goal - levels >= settings.min_quantity
+    receiving = (
+        (levels <= lows)
+        & (measure < (target * settings.receive_below)[:, None])
+        & (goal - levels >= settings.min_quantity)
     )
     giving = (measure > (target * settings.give_above)[:, None]) & (
-        levels - np.maximum(floors, goal) >= settings.min_quantity
+        levels - np.maximum(floor_for(lows), goal) >= settings.min_quantity
     )
     flagged = np.flatnonzero(receiving.any(axis=1) & giving.any(axis=1))
     nothing = np.zeros(len(stores), dtype=np.int64)
     suggestions: list[Suggestion] = []
     for m in flagged:
-        stock = ModelStock(models[m], stores, levels[m], rates[m], floors[m], nothing, nothing)
+        stock = ModelStock(models[m], stores, levels[m], rates[m], lows[m], nothing, nothing)
         suggestions.extend(plan_model(stock, settings))
     return suggestions
 
@@ -202,18 +211,18 @@ class _Matcher:
         )
         if rates is not None:
             values = [
-                levels[0] / rates[d],
-                levels[1] / rates[d],
-                levels[2] / rates[r],
-                levels[3] / rates[r],
+                float(levels[0] / rates[d]),
+                float(levels[1] / rates[d]),
+                float(levels[2] / rates[r]),
+                float(levels[3] / rates[r]),
             ]
             shown = [_cover(v) for v in values]
         else:
-            values = list(levels)
+            values = [float(v) for v in levels]
             shown = [f"{int(v)} pairs" for v in values]
         why = (
-            f"Move {quantity} {self.stock.model} from {stores[d]} ({shown[0]} -> {shown[1]}) "
-            f"to {stores[r]} ({shown[2]} -> {shown[3]})"
+            f"Move {quantity} {self.stock.model} from {stores[d]} ({shown[0]} → {shown[1]}) "
+            f"to {stores[r]} ({shown[2]} → {shown[3]})"
         )
         if km is not None:
             why += f", {km:.0f} km"
@@ -226,6 +235,8 @@ class _Matcher:
             values[2],
             rates is not None,
             *values,
+            int(self.stock.levels[d]),
+            int(self.stock.levels[r]),
             km=km,
         )
 
@@ -247,10 +258,34 @@ def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * EARTH_KM * math.asin(math.sqrt(h))
 
 
-def floor_for(low: int | None) -> int:
-    """A donor keeps at least its low threshold plus a margin (0 and 2 if it has none)."""
-    low = low or 0
-    return low + max(2, math.ceil(0.2 * low))
+def parse_locations(lines: Iterable[str]) -> dict[str, tuple[float, float]]:
+    """Store locations from CSV lines `store,latitude,longitude` (a header line is allowed).
+    Raises ValueError naming the first bad line."""
+    found: dict[str, tuple[float, float]] = {}
+    for number, row in enumerate(csv.reader(lines), start=1):
+        if not row or not "".join(row).strip():
+            continue
+        if number == 1 and [c.strip().lower() for c in row] == ["store", "latitude", "longitude"]:
+            continue
+        if len(row) != 3:
+            raise ValueError(f"line {number}: expected store,latitude,longitude, got {row!r}")
+        store, *numbers = (c.strip() for c in row)
+        try:
+            lat, lon = (float(n) for n in numbers)
+        except ValueError:
+            raise ValueError(f"line {number}: latitude and longitude must be numbers") from None
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180) or not store:
+            raise ValueError(f"line {number}: {store!r} at ({lat}, {lon}) is not a place")
+        if store in found:
+            raise ValueError(f"line {number}: {store!r} is listed twice")
+        found[store] = (lat, lon)
+    return found
+
+
+def floor_for(lows: np.ndarray) -> np.ndarray:
+    """What a giving store keeps at least: its low threshold plus a fifth, and 2 pairs more at
+    the least, so a transfer never sets off an alert at the store that gave."""
+    return lows + np.maximum(2, np.ceil(0.2 * lows))
 
 
 @contextlib.contextmanager

@@ -24,9 +24,13 @@ from bot.core.feed_health import Transition
 from bot.core.incidents import Shown
 from bot.core.notify import Op
 from bot.core.rules import Channel, Rule, RuleBook, RuleError, Scope, Thresholds
+from bot.core.transfer_book import TransferBook
+from bot.core.velocity import PaceBook
 from bot.slack.render import render
 from bot.store.codec import (
     INCIDENT_COLUMNS,
+    SUGGESTION_COLUMNS,
+    TRANSFER_COLUMNS,
     channel_row,
     decode_view,
     encode_view,
@@ -37,6 +41,10 @@ from bot.store.codec import (
     quiet_hours,
     rule_row,
     scope_names,
+    suggestion_from_row,
+    suggestion_row,
+    transfer_from_row,
+    transfer_row,
 )
 from bot.store.writer import Tick
 
@@ -77,6 +85,9 @@ class AlertRows:
     changes: list[tuple] = field(default_factory=list)
     channels: list[tuple] = field(default_factory=list)
     rules: list[tuple] = field(default_factory=list)
+    suggestions: list[tuple] = field(default_factory=list)
+    suggestions_gone: list[tuple[int]] = field(default_factory=list)
+    transfers: list[tuple] = field(default_factory=list)
     answers: list[tuple[Command, object, Exception | None]] = field(default_factory=list)
 
 
@@ -174,6 +185,20 @@ class AlertingProcessor:
                 "DELETE FROM rules WHERE channel = ?", [(c[0],) for c in rows.channels]
             )
             await db.executemany("INSERT INTO rules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows.rules)
+        if rows.suggestions:
+            await db.executemany(
+                f"INSERT OR REPLACE INTO suggestions ({SUGGESTION_COLUMNS}) "
+                f"VALUES ({', '.join('?' * len(rows.suggestions[0]))})",
+                rows.suggestions,
+            )
+        if rows.suggestions_gone:
+            await db.executemany("DELETE FROM suggestions WHERE id = ?", rows.suggestions_gone)
+        if rows.transfers:
+            await db.executemany(
+                f"INSERT OR REPLACE INTO transfers ({TRANSFER_COLUMNS}) "
+                f"VALUES ({', '.join('?' * len(rows.transfers[0]))})",
+                rows.transfers,
+            )
 
     def committed(self, rows: AlertRows) -> None:
         """The batch is durable: answer the commands, hand the outbox rows to the sender."""
@@ -240,11 +265,22 @@ class AlertingProcessor:
             channel = engine.book.channels[channel_id]
             rows.channels.append(channel_row(channel, now))
             rows.rules.extend(rule_row(rule) for rule in channel.rules.values())
+        moved = engine.transfers.take_changes()
+        rows.suggestions = [suggestion_row(s) for s in moved.suggestions.values()]
+        rows.suggestions_gone = [(number,) for number in moved.gone]
+        rows.transfers = [transfer_row(t) for t in moved.transfers.values()]
         return rows
 
 
-async def load_engine(db: aiosqlite.Connection, settings: EngineSettings) -> AlertEngine:
-    """The engine as the last run left it: rules, open incidents, machines, mutes, notifiers."""
+async def load_engine(
+    db: aiosqlite.Connection,
+    settings: EngineSettings,
+    *,
+    now: float,
+    paces: PaceBook | None = None,
+) -> AlertEngine:
+    """The engine as the last run left it: rules, open incidents, machines, mutes, notifiers,
+    suggestions and the transfers that still matter (open, or closed lately)."""
     book = RuleBook()
     async with db.execute("SELECT id, stores, models, quiet_hours FROM channels") as cursor:
         for channel_id, stores, models, quiet in await cursor.fetchall():
@@ -259,7 +295,22 @@ async def load_engine(db: aiosqlite.Connection, settings: EngineSettings) -> Ale
             book.channel(channel).rules[(store, model)] = rule
     async with db.execute("SELECT max(id) FROM incidents") as cursor:
         (last_id,) = await cursor.fetchone()
-    engine = AlertEngine(book, settings, next_id=(last_id or 0) + 1)
+    transfers = TransferBook(
+        settings.transfers,
+        next_suggestion_id=await _next_id(db, "suggestions"),
+        next_transfer_id=await _next_id(db, "transfers"),
+    )
+    async with db.execute(f"SELECT {SUGGESTION_COLUMNS} FROM suggestions") as cursor:
+        suggestions = [suggestion_from_row(row) for row in await cursor.fetchall()]
+    async with db.execute(
+        f"SELECT {TRANSFER_COLUMNS} FROM transfers WHERE status = 'accepted' OR at > ?",
+        (now - settings.transfers.block_for,),
+    ) as cursor:
+        recent = [transfer_from_row(row) for row in await cursor.fetchall()]
+    transfers.restore(suggestions, recent)
+    engine = AlertEngine(
+        book, settings, next_id=(last_id or 0) + 1, transfers=transfers, paces=paces
+    )
     waiting = (Shown.WAITING.value, Shown.HELD.value)
     async with db.execute(
         f"SELECT {INCIDENT_COLUMNS} FROM incidents WHERE resolved_at IS NULL "
@@ -281,6 +332,11 @@ async def load_engine(db: aiosqlite.Connection, settings: EngineSettings) -> Ale
 
 
 async def next_outbox_id(db: aiosqlite.Connection) -> int:
-    async with db.execute("SELECT max(id) FROM outbox") as cursor:
+    return await _next_id(db, "outbox")
+
+
+async def _next_id(db: aiosqlite.Connection, table: str) -> int:
+    # Ids are never reused: the highest, not the count, even if older rows were deleted.
+    async with db.execute(f"SELECT max(id) FROM {table}") as cursor:
         (last,) = await cursor.fetchone()
     return (last or 0) + 1

@@ -1,17 +1,21 @@
-"""How alert state is written as rows and JSON, and read back: incidents, machines, channel
-configuration and the views the outbox holds. Shared by the writer's processor and the reads."""
+"""How alert and transfer state is written as rows and JSON, and read back: incidents, machines,
+channel configuration, the views the outbox holds, suggestions and transfers. Shared by the
+writer's processor and the reads."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 from datetime import time as clock_time
 
 import orjson
 
 from bot.core.alerts import AlertMachine, Phase, Severity, Side
-from bot.core.engine import View
+from bot.core.engine import TransferLine, View
 from bot.core.incidents import Incident, Kind, Shown
 from bot.core.rules import Channel, QuietHours, Rule
+from bot.core.transfer_book import Status, Suggested, Transfer
+from bot.core.transfers import Suggestion
 
 
 def encode_view(view: View) -> dict:
@@ -23,6 +27,8 @@ def encode_view(view: View) -> dict:
         "counts": view.counts,
         "rule": view.rule,
         "now": view.now,
+        "pace": view.pace,
+        "transfer": _fields_of(view.transfer) if view.transfer else None,
     }
 
 
@@ -34,7 +40,39 @@ def decode_view(data: dict) -> View:
         tuple((name, count) for name, count in data["counts"]),
         data["rule"],
         data["now"],
+        data.get("pace"),
+        TransferLine(*data["transfer"]) if data.get("transfer") else None,
     )
+
+
+# Suggestions and transfers: a row holds the dataclass's fields in order, so the column lists
+# are the field names (the tables in migration 4 are made to match).
+SUGGESTION_COLUMNS = ", ".join(["id", *(f.name for f in fields(Suggestion)), "planned_at"])
+TRANSFER_COLUMNS = ", ".join(f.name for f in fields(Transfer))
+
+
+def suggestion_row(found: Suggested) -> tuple:
+    return (found.id, *_fields_of(found.suggestion), found.planned_at)
+
+
+def suggestion_from_row(row: Sequence) -> Suggested:
+    id_, *values, planned_at = row
+    values[6] = bool(values[6])  # by_rate
+    return Suggested(id_, Suggestion(*values), planned_at)
+
+
+def transfer_row(t: Transfer) -> tuple:
+    return _fields_of(t)
+
+
+def transfer_from_row(row: Sequence) -> Transfer:
+    t = Transfer(*row)
+    t.status, t.sent = Status(t.status), bool(t.sent)
+    return t
+
+
+def _fields_of(item: object) -> tuple:
+    return tuple(getattr(item, f.name) for f in fields(item))
 
 
 INCIDENT_COLUMNS = (

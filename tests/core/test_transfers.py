@@ -11,14 +11,14 @@ from bot.core.transfers import ModelStock, PlanSettings, floor_for, plan_chain, 
 NAN = float("nan")
 
 
-def stock(levels, rates=None, floors=None, incoming=None, outgoing=None, stores=None):
+def stock(levels, rates=None, lows=None, incoming=None, outgoing=None, stores=None):
     n = len(levels)
     return ModelStock(
         "ADERI",
         stores or [f"S{i}" for i in range(n)],
         np.array(levels),
         np.array(rates if rates is not None else [NAN] * n, dtype=float),
-        np.array(floors if floors is not None else [0] * n),
+        np.array(lows if lows is not None else [0] * n),
         np.array(incoming if incoming is not None else [0] * n),
         np.array(outgoing if outgoing is not None else [0] * n),
     )
@@ -29,36 +29,39 @@ def moves(suggestions):
 
 
 def test_stock_goes_from_far_above_the_pooled_cover_to_below_it_most_urgent_first():
-    plan = plan_model(stock([2, 40, 30, 9], rates=[1.0, 0.5, 0.4, 1.0], floors=[12] * 4))
+    plan = plan_model(stock([2, 40, 30, 9], rates=[1.0, 0.5, 0.4, 1.0], lows=[10] * 4))
 
     assert moves(plan) == [("S1", "S0", 26), ("S2", "S3", 18)]
     assert plan[0].why == (
-        "Move 26 ADERI from S1 (3 d of cover -> 28 h of cover) "
-        "to S0 (2 h of cover -> 28 h of cover)"
+        "Move 26 ADERI from S1 (3 d of cover → 28 h of cover) to S0 (2 h of cover → 28 h of cover)"
     )
     assert plan[0].urgency < plan[1].urgency
 
 
+def test_only_a_store_at_or_below_its_low_threshold_is_offered_stock():
+    # S0 is far below the pooled cover but above its threshold: its regular delivery is due.
+    assert plan_model(stock([12, 40], rates=[2.0, 0.5], lows=[10, 10])) == []
+    assert moves(plan_model(stock([10, 40], rates=[2.0, 0.5], lows=[10, 10]))) == [("S1", "S0", 28)]
+
+
 def test_a_donor_never_goes_below_its_floor():
-    plan = plan_model(stock([0, 30], rates=[2.0, 0.1], floors=[0, 25]))
-    assert moves(plan) == [("S1", "S0", 5)]  # 30 - floor 25
+    plan = plan_model(stock([0, 30], rates=[2.0, 0.1], lows=[0, 20]))
+    assert moves(plan) == [("S1", "S0", 6)]  # 30 - floor 24 (low 20 and a fifth)
 
 
 def test_a_move_is_at_least_the_minimum_quantity():
-    assert (
-        plan_model(stock([0, 27], rates=[2.0, 0.1], floors=[0, 25]), PlanSettings(min_quantity=3))
-        == []
-    )
-    assert moves(plan_model(stock([0, 27], rates=[2.0, 0.1], floors=[0, 25]))) == [("S1", "S0", 2)]
+    two_spare = stock([0, 26], rates=[2.0, 0.1], lows=[0, 20])
+    assert plan_model(two_spare, PlanSettings(min_quantity=3)) == []
+    assert moves(plan_model(two_spare)) == [("S1", "S0", 2)]
 
 
 def test_stock_promised_by_an_accepted_transfer_counts_on_both_sides():
-    before = plan_model(stock([2, 40, 30, 9], rates=[1.0, 0.5, 0.4, 1.0], floors=[12] * 4))
+    before = plan_model(stock([2, 40, 30, 9], rates=[1.0, 0.5, 0.4, 1.0], lows=[10] * 4))
     promised = plan_model(
         stock(
             [2, 40, 30, 9],
             rates=[1.0, 0.5, 0.4, 1.0],
-            floors=[12] * 4,
+            lows=[10] * 4,
             incoming=[26, 0, 0, 0],
             outgoing=[0, 26, 0, 0],
         )
@@ -69,21 +72,21 @@ def test_stock_promised_by_an_accepted_transfer_counts_on_both_sides():
 
 
 def test_a_pair_that_just_moved_stock_is_not_asked_to_move_it_back():
-    shelves = {"levels": [40, 2], "rates": [0.5, 1.0], "floors": [12, 12]}
+    shelves = {"levels": [40, 2], "rates": [0.5, 1.0], "lows": [10, 10]}
     # Pooled cover 42 / 1.5 = 28 h: S1 needs 26 to reach it, S0 keeps 14 (above its floor).
     assert moves(plan_model(stock(**shelves))) == [("S0", "S1", 26)]
     assert plan_model(stock(**shelves), blocked=frozenset({("S0", "S1")})) == []
 
 
 def test_without_rates_levels_are_balanced_around_the_chain_mean():
-    plan = plan_model(stock([2, 40, 30, 9], floors=[12] * 4))
+    plan = plan_model(stock([2, 40, 30, 9], lows=[10] * 4))
     assert moves(plan) == [("S1", "S0", 19)]
-    assert plan[0].why == "Move 19 ADERI from S1 (40 pairs -> 21 pairs) to S0 (2 pairs -> 21 pairs)"
+    assert plan[0].why == "Move 19 ADERI from S1 (40 pairs → 21 pairs) to S0 (2 pairs → 21 pairs)"
     assert not plan[0].by_rate
 
 
 def test_unknown_rates_take_the_median_of_the_known_ones():
-    plan = plan_model(stock([0, 60, 20], rates=[NAN, 0.5, 0.5], floors=[0, 0, 0]))
+    plan = plan_model(stock([0, 60, 20], rates=[NAN, 0.5, 0.5]))
     assert moves(plan) == [("S1", "S0", 27)]
 
 
@@ -91,7 +94,7 @@ def test_nearer_donors_come_first_when_locations_are_known():
     locations = {"Auburn": (44.1, -70.2), "Eaton": (45.5, -73.6), "Maine": (43.6, -70.3)}
     plan = plan_model(
         stock(
-            [1, 40, 30], rates=[1.0, 0.3, 0.3], floors=[5] * 3, stores=["Auburn", "Eaton", "Maine"]
+            [1, 40, 30], rates=[1.0, 0.3, 0.3], lows=[4] * 3, stores=["Auburn", "Eaton", "Maine"]
         ),
         locations=locations,
     )
@@ -104,7 +107,7 @@ def test_a_balanced_model_gets_no_suggestion():
 
 
 def test_floors_are_the_low_threshold_plus_a_margin():
-    assert [floor_for(x) for x in (None, 0, 5, 10, 50)] == [2, 2, 7, 12, 60]
+    assert floor_for(np.array([0, 5, 10, 50])).tolist() == [2, 7, 12, 60]
 
 
 LEVELS = st.integers(0, 200)
@@ -116,7 +119,7 @@ def chains(draw):
     n = draw(st.integers(2, 25))
     levels = draw(st.lists(LEVELS, min_size=n, max_size=n))
     rates = draw(st.lists(RATES, min_size=n, max_size=n))
-    floors = draw(st.lists(st.integers(0, 30), min_size=n, max_size=n))
+    lows = draw(st.lists(st.integers(0, 30), min_size=n, max_size=n))
     incoming = draw(st.lists(st.integers(0, 10), min_size=n, max_size=n))
     outgoing = [
         min(o, lv)
@@ -124,14 +127,14 @@ def chains(draw):
             draw(st.lists(st.integers(0, 10), min_size=n, max_size=n)), levels, strict=True
         )
     ]
-    return levels, rates, floors, incoming, outgoing
+    return levels, rates, lows, incoming, outgoing
 
 
 @settings(max_examples=300, deadline=None)
 @given(chains(), st.integers(1, 5))
 def test_no_plan_breaks_a_floor_overdraws_a_donor_or_moves_too_little(chain, minimum):
-    levels, rates, floors, incoming, outgoing = chain
-    model = stock(levels, rates, floors, incoming, outgoing)
+    levels, rates, lows, incoming, outgoing = chain
+    model = stock(levels, rates, lows, incoming, outgoing)
     plan = plan_model(model, PlanSettings(min_quantity=minimum))
 
     position = {f"S{i}": levels[i] + incoming[i] - outgoing[i] for i in range(len(levels))}
@@ -140,10 +143,12 @@ def test_no_plan_breaks_a_floor_overdraws_a_donor_or_moves_too_little(chain, min
         assert s.source != s.target
         position[s.source] -= s.quantity
         position[s.target] += s.quantity
-    for i, floor in enumerate(floors):
+    for i, floor in enumerate(floor_for(np.array(lows))):
         name = f"S{i}"
         if any(s.source == name for s in plan):
             assert position[name] >= floor  # a donor keeps its floor
+        if any(s.target == name for s in plan):
+            assert levels[i] + incoming[i] - outgoing[i] <= lows[i]  # receivers were short
     givers = {s.source for s in plan}
     assert not givers & {s.target for s in plan}  # nobody both gives and receives
 
@@ -151,9 +156,9 @@ def test_no_plan_breaks_a_floor_overdraws_a_donor_or_moves_too_little(chain, min
 @settings(max_examples=150, deadline=None)
 @given(chains(), st.randoms(use_true_random=False))
 def test_the_same_state_gives_the_same_plan_in_any_order(chain, rng):
-    levels, rates, floors, incoming, outgoing = chain
+    levels, rates, lows, incoming, outgoing = chain
     names = [f"S{i}" for i in range(len(levels))]
-    plan = plan_model(stock(levels, rates, floors, incoming, outgoing, names))
+    plan = plan_model(stock(levels, rates, lows, incoming, outgoing, names))
     order = list(range(len(levels)))
     rng.shuffle(order)
     shuffled = plan_model(
@@ -168,15 +173,15 @@ def test_the_chain_plan_agrees_with_planning_each_model():
     models, stores = [f"M{m}" for m in range(30)], [f"S{s}" for s in range(40)]
     levels = np.array([[rng.randint(0, 80) for _ in stores] for _ in models])
     rates = np.array([[rng.choice([NAN, rng.uniform(0.1, 3)]) for _ in stores] for _ in models])
-    floors = np.full(levels.shape, 5)
+    lows = np.full(levels.shape, 10)
 
-    chain = plan_chain(models, stores, levels=levels, rates=rates, floors=floors)
+    chain = plan_chain(models, stores, levels=levels, rates=rates, lows=lows)
     one_by_one = [
         s
         for m, model in enumerate(models)
         for s in plan_model(
             ModelStock(
-                model, stores, levels[m], rates[m], floors[m], np.zeros(40, int), np.zeros(40, int)
+                model, stores, levels[m], rates[m], lows[m], np.zeros(40, int), np.zeros(40, int)
             )
         )
     ]

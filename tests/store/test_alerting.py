@@ -12,6 +12,7 @@ from bot.core.rules import QuietHours, RuleError, Scope, Thresholds
 from bot.store import db as database
 from bot.store.alerting import AlertingProcessor, Command, load_engine, next_outbox_id
 from bot.store.writer import Writer
+from tests.helpers import move
 
 C = "C-STORES"
 
@@ -25,7 +26,7 @@ class Running:
     async def __aenter__(self):
         self.db = await database.connect(self.path)
         await database.migrate(self.db)
-        self.engine = await load_engine(self.db, EngineSettings())
+        self.engine = await load_engine(self.db, EngineSettings(), now=1000.0)
         self.processor = AlertingProcessor(
             self.engine, next_outbox_id=await next_outbox_id(self.db)
         )
@@ -41,6 +42,7 @@ class Running:
             processor=self.processor,
         )
         await self.writer.start()
+        self.engine.paces = self.writer.paces
         return self
 
     async def __aexit__(self, *exc):
@@ -134,3 +136,30 @@ async def test_an_open_incident_is_picked_up_again_after_a_restart(tmp_path):
         assert db.execute(
             "SELECT count(*) FROM alert_machines WHERE state LIKE '%firing%'"
         ).fetchone() == (0,)
+
+
+async def test_paces_suggestions_and_transfers_survive_a_restart(tmp_path):
+    path = tmp_path / "inventory.db"
+    async with Running(path) as bot:
+        for i in range(20):
+            await bot.sale("Maine", "ADERI", 60 - i, at=1000.0 + 360 * i)
+            await bot.sale("Auburn", "ADERI", 20 - i // 2, at=1000.0 + 360 * i)
+        await bot.writer.wait_for(lambda s: s.events == 40)
+        pace = bot.writer.paces.rate("Auburn", "ADERI", 9000.0)
+        plan = [move(8, source_level=41, target_level=11), move(3, "Eaton", "Auburn")]
+        await bot.command(lambda e, at: e.set_plans([("ADERI", plan, 0)], at))
+        number = {s.suggestion.source: s.id for s in bot.engine.transfers.suggestions.values()}
+        accepted = await bot.command(lambda e, at: e.accept_transfer(number["Maine"], "U1", at))
+
+    async with Running(path) as again:
+        assert again.writer.paces.rate("Auburn", "ADERI", 9000.0) == pace
+        transfers = again.engine.transfers
+        assert transfers.best_for("Auburn", "ADERI").id == number["Eaton"]
+        assert transfers.reserved("ADERI") == ({"Auburn": 8}, {"Maine": 8})
+        await again.sale("Auburn", "ADERI", 17, at=9000.0)  # lowest seen was 11: +6 of 8
+        await again.writer.wait_for(lambda s: s.events == 1)
+    with sqlite3.connect(path) as db:
+        assert db.execute(
+            "SELECT status FROM transfers WHERE id = ?", (accepted.id,)
+        ).fetchone() == ("received",)
+        assert db.execute("SELECT count(*) FROM suggestions").fetchone() == (1,)
