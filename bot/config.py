@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.core.transfers import parse_locations
+
 
 class Settings(BaseSettings):
     """Everything the bot can be told. Environment variable names are the field names in
@@ -100,6 +102,20 @@ class Settings(BaseSettings):
         60, ge=1, description="More bad frames than this in a minute from one feed alerts ops."
     )
 
+    # Transfers
+    transfer_plan_seconds: float = Field(
+        30.0, gt=0, description="How often models that sold since are planned again."
+    )
+    transfer_min_quantity: int = Field(
+        2, ge=1, le=10_000, description="Smallest transfer suggested, in pairs."
+    )
+    transfer_expiry_hours: float = Field(
+        72.0, gt=0, description="An accepted transfer not seen arriving by then stops reserving."
+    )
+    store_locations_file: Path | None = Field(
+        None, description="CSV of store,latitude,longitude: nearer stores are asked to give first."
+    )
+
     # Slack
     slack_bot_token: SecretStr | None = Field(
         None, description="Bot token (xoxb-...); unset, alerts are written to the console."
@@ -130,6 +146,13 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="DEBUG, INFO, WARNING or ERROR."
     )
+
+    @field_validator("store_locations_file")
+    @classmethod
+    def _check_locations(cls, path: Path | None) -> Path | None:
+        if path is not None:
+            read_locations(path)
+        return path
 
     @field_validator("default_high", mode="before")
     @classmethod
@@ -214,6 +237,17 @@ class Settings(BaseSettings):
         if token is not None and not token.get_secret_value().startswith("xapp-"):
             raise ValueError("must be an app-level token starting with xapp-")
         return token
+
+
+def read_locations(path: Path) -> dict[str, tuple[float, float]]:
+    """The stores' locations from STORE_LOCATIONS_FILE; ValueError says what is wrong."""
+    try:
+        with path.open(encoding="utf-8", newline="") as lines:
+            return parse_locations(lines)
+    except OSError as error:
+        raise ValueError(f"cannot read {str(path)!r}: {error.strerror}") from None
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ValueError(f"{str(path)!r} {error}") from None
 
 
 _SECRETS = {"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"}

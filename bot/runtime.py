@@ -17,13 +17,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 from websockets.asyncio.server import Server
 
 from bot.commands.handlers import Commands
-from bot.config import Settings
+from bot.config import Settings, read_locations
 from bot.core.engine import AlertEngine, EngineSettings
 from bot.core.feed_health import Transition
 from bot.core.notify import NotifySettings
 from bot.core.rules import Thresholds
+from bot.core.transfer_book import TransferSettings
+from bot.core.transfers import PlanSettings
 from bot.feed.client import FeedClient
 from bot.feed.simulator import SimulatorOptions, serve_feed, server_url
+from bot.planner import Planner
 from bot.slack.app import Background, build_app
 from bot.slack.home import Home
 from bot.slack.sender import Sender
@@ -49,6 +52,7 @@ def engine_settings(s: Settings) -> EngineSettings:
         ops_channel=s.ops_channel,
         feed_down_after=s.feed_stale_after_seconds,
         bad_frames_per_minute=s.bad_frames_alert_per_minute,
+        transfers=TransferSettings(expire_after=s.transfer_expiry_hours * 3600),
     )
 
 
@@ -79,6 +83,8 @@ class Bot:
         self.engine: AlertEngine | None = None
         self.sender: Sender | None = None
         self.reader: aiosqlite.Connection | None = None
+        self.planner: Planner | None = None
+        self._planner_db: aiosqlite.Connection | None = None
         self.commands: Commands | None = None
         self.web: WebServer | None = None
         self.socket: AsyncSocketModeHandler | None = None
@@ -96,7 +102,7 @@ class Bot:
         s = self.settings
         self.db = await database.connect(s.database_path)
         await database.migrate(self.db)
-        self.engine = await load_engine(self.db, engine_settings(s))
+        self.engine = await load_engine(self.db, engine_settings(s), now=self.clock())
         processor = AlertingProcessor(self.engine, next_outbox_id=await next_outbox_id(self.db))
         if self._transport is None:
             self._transport = (
@@ -117,6 +123,7 @@ class Bot:
             processor=processor,
         )
         await self.writer.start()
+        self.engine.paces = self.writer.paces
         _tune_garbage_collector()
         if s.alert_channel:
             thresholds = default_thresholds(s)
@@ -153,9 +160,23 @@ class Bot:
         self._feed_tasks = [
             asyncio.create_task(feed.run(), name=f"feed {feed.url}") for feed in self.feeds
         ]
+        # The planner reads on its own connection, so its reads never queue behind commands'.
+        self._planner_db = await database.connect(s.database_path, readonly=True)
+        self.planner = Planner(
+            self._planner_db,
+            self.engine,
+            self.command,
+            settings=PlanSettings(min_quantity=s.transfer_min_quantity),
+            locations=read_locations(s.store_locations_file) if s.store_locations_file else None,
+            every=s.transfer_plan_seconds,
+            default_low=s.default_low,
+            clock=self.clock,
+        )
+        self.writer.commit_hooks.append(self.planner.sold)
         self._background = [
             asyncio.create_task(self._tick_forever(), name="ticker"),
             asyncio.create_task(database.checkpoint_forever(s.database_path), name="checkpoint"),
+            asyncio.create_task(self.planner.run(), name="transfer planner"),
         ]
         await self._start_serving()
         log.info(
@@ -266,9 +287,10 @@ class Bot:
         if self.sender is not None:
             await self.sender.stop()
             self.sender = None
-        if self.reader is not None:
-            await self.reader.close()
-            self.reader = None
+        for connection in (self.reader, self._planner_db):
+            if connection is not None:
+                await connection.close()
+        self.reader = self._planner_db = None
         if self.db is not None:
             await self.db.close()
             self.db = None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings, SettingsError, load_settings
+from bot.config import Settings, SettingsError, load_settings, read_locations
 
 BOT = str(Path(sys.executable).parent / "inventory-bot")
 ROOT = Path(__file__).resolve().parent.parent
@@ -169,3 +169,31 @@ def test_admins_are_a_comma_separated_list_of_user_ids(monkeypatch):
     monkeypatch.setenv("ADMIN_USER_IDS", "@alice")
     with pytest.raises(SettingsError, match="'@alice' is not a Slack user ID"):
         load_settings()
+
+
+def test_store_locations_are_read_from_a_csv_and_a_bad_one_is_named(monkeypatch, tmp_path):
+    good = tmp_path / "stores.csv"
+    good.write_text(
+        "store,latitude,longitude\nALDO Maine Mall,43.63,-70.33\n\nALDO Auburn Mall,44.1,-70.2\n"
+    )
+    monkeypatch.setenv("STORE_LOCATIONS_FILE", str(good))
+    assert read_locations(load_settings().store_locations_file) == {
+        "ALDO Maine Mall": (43.63, -70.33),
+        "ALDO Auburn Mall": (44.1, -70.2),
+    }
+
+    for text, says in [
+        ("A,1,2\nA,3,4\n", "line 2: 'A' is listed twice"),
+        ("A,north,2\n", "line 1: latitude and longitude must be numbers"),
+        ("A,95,2\n", "line 1: 'A' at (95.0, 2.0) is not a place"),
+        ("A,1\n", "line 1: expected store,latitude,longitude, got ['A', '1']"),
+    ]:
+        good.write_text(text)
+        with pytest.raises(SettingsError) as caught:
+            load_settings()
+        assert caught.value.lines == [f"STORE_LOCATIONS_FILE: {str(good)!r} {says}"]
+
+    monkeypatch.setenv("STORE_LOCATIONS_FILE", str(tmp_path / "missing.csv"))
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert caught.value.lines[0].startswith("STORE_LOCATIONS_FILE: cannot read")

@@ -20,6 +20,7 @@ from bot.commands.parse import (
     duration,
     incident_id,
     level,
+    numbered,
     options,
     words,
 )
@@ -41,6 +42,8 @@ from bot.core.rules import (
     Thresholds,
     parse_quiet_hours,
 )
+from bot.core.transfer_book import Transfer
+from bot.core.velocity import describe_pace
 from bot.slack.render import escape
 from bot.store import queries
 from bot.store.schema import LOW_LISTED
@@ -164,11 +167,69 @@ class Commands:
     # -- /transfers -----------------------------------------------------------------------
 
     async def _transfers(self, request: Request, tokens: list[str]) -> Reply:
-        if tokens[:1] == ["help"]:
+        action = tokens[0].lower() if tokens else ""
+        if action == "help":
             return _help("transfers")
+        if action in ("accept", "dismiss", "cancel"):
+            return await self._change_transfer(request, action, tokens[1:])
+        now = self._clock()
+        share = {"command": "transfers", "text": request.text}
+        if tokens:
+            found = await self._find(" ".join(tokens))
+            name = found.named.name
+            kind = "store" if found.named.kind is NameKind.STORE else "model"
+            where: dict = {kind: name}
+            title = f"Transfers {'to and from' if kind == 'store' else 'of'} {escape(name)}"
+        else:
+            scope = (await queries.channel_config(self._db, request.channel)).scope
+            where = {"stores": scope.stores, "models": scope.models}
+            title = "Transfer suggestions"
+            if scope.stores is not None or scope.models is not None:
+                title += " in this channel's scope"
+        suggested, total = await queries.suggestions(self._db, **where, limit=ROWS)
+        underway = await queries.open_transfers(self._db, **where, limit=ROWS)
+        lines = [f"`S{s.id}` {escape(s.suggestion.why)}" for s in suggested]
+        if total > len(suggested):
+            lines.append(f"… and {total - len(suggested)} more; name a store or model to narrow.")
+        if not suggested:
+            lines.append(
+                "No transfer would help now: no store is short where another has stock to spare."
+            )
+        if underway:
+            lines.append("*Accepted, on their way*")
+            lines += [_transfer_line(t, now) for t in underway]
         return answer(
-            "Transfer suggestions",
-            ["No transfer suggestions are computed yet: the planner is not part of this version."],
+            title,
+            lines,
+            footer="Worst shortage first · `/transfers accept S12` · `/transfers dismiss S12` · "
+            "`/transfers cancel T3`",
+            share=share,
+            buttons=[("transfer_accept", f"Accept S{s.id}", str(s.id)) for s in suggested],
+        )
+
+    async def _change_transfer(self, request: Request, action: str, tokens: list[str]) -> Reply:
+        letter, what = ("T", "transfer") if action == "cancel" else ("S", "suggestion")
+        if len(tokens) != 1:
+            raise Usage(f"Which {what}? `/transfers {action} {letter}12` (its number is listed).")
+        number = numbered(tokens[0], letter, what)
+        user = request.user
+        if action == "accept":
+            t = await self._mutate(lambda e, at: e.accept_transfer(number, user, at))
+            return Reply(
+                text=f":white_check_mark: Accepted as transfer T{t.id}: {escape(t.why)}. Its "
+                "pairs are reserved; it is marked received when the stock arrives.",
+                announce=f":truck: <@{user}> accepted transfer T{t.id}: {escape(t.why)}.",
+            )
+        if action == "dismiss":
+            t = await self._mutate(lambda e, at: e.dismiss_transfer(number, user, at))
+            return Reply(
+                text=f":white_check_mark: Dismissed S{number}: it will not be suggested again "
+                "for a day."
+            )
+        t = await self._mutate(lambda e, at: e.cancel_transfer(number, user, at))
+        return Reply(
+            text=f":white_check_mark: Cancelled transfer T{t.id}: its pairs are free again.",
+            announce=f":truck: <@{user}> cancelled transfer T{t.id}: {escape(t.why)}.",
         )
 
     # -- /thresholds ----------------------------------------------------------------------
@@ -444,11 +505,20 @@ def _stock_line(
     row: queries.Level, incident: Incident | None, now: float, *, both: bool, store: bool = True
 ) -> str:
     name = f"{row.model} at {row.store}" if both else (row.store if store else row.model)
-    line = f"`{row.inventory:>5}` {escape(name)} · {ago(row.last_sale_at, now)}"
+    pace = describe_pace(row.inventory, row.rate(now).risk)
+    line = f"`{row.inventory:>5}` {escape(name)} · {pace} · last sale {ago(row.last_sale_at, now)}"
     if incident is not None and incident.severity is not None:
         label = {"out": "out of stock", "low": "low", "high": "overstock"}[incident.severity.value]
         line += f" · {ICONS[incident.severity]} {label} `#{incident.id}`"
     return line
+
+
+def _transfer_line(t: Transfer, now: float) -> str:
+    state = "left the source" if t.sent else "not seen leaving yet"
+    return (
+        f"`T{t.id}` {t.quantity} {escape(t.model)} from {escape(t.source)} to "
+        f"{escape(t.target)} · accepted by <@{t.by}> {ago(t.at, now)} · {state}"
+    )
 
 
 def _alert_line(i: Incident, now: float) -> str:
@@ -529,7 +599,14 @@ HELP = {
         "Names match without case, by a start of a word, or close spelling.",
     ],
     "transfers": [
-        "`/transfers` suggested moves between stores; `/transfers maine` for one store or model"
+        "`/transfers` suggested moves between stores, worst shortage first, and the transfers "
+        "accepted and on their way; `/transfers maine` for one store or model",
+        "`/transfers accept S12` takes a suggestion on: its pairs are reserved until the stock "
+        "is seen arriving. `/transfers dismiss S12` turns one down for a day; "
+        "`/transfers cancel T3` takes an accepted transfer back.",
+        "A suggestion keeps the giving store above its low threshold and moves stock towards "
+        "equal days of cover at the current sales pace (equal levels while the pace is not "
+        "known).",
     ],
     "thresholds": [
         "`/thresholds` this channel's rules and their latest changes",

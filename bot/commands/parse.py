@@ -98,6 +98,14 @@ def incident_id(value: str) -> int:
     return int(match.group(1))
 
 
+def numbered(value: str, letter: str, what: str) -> int:
+    """`12`, `#12` or `S12` (with `letter` "S"): a suggestion's or transfer's number."""
+    match = re.fullmatch(rf"#?(?:{letter})?(\d{{1,9}})", value.strip(), re.IGNORECASE)
+    if not match:
+        raise Usage(f"`{_shown(value)}` is not a {what} number; they look like {letter}12.")
+    return int(match.group(1))
+
+
 def _shown(value: str) -> str:
     """A value quoted back to the person: short, with nothing that formats or pings."""
     value = value if len(value) <= 40 else value[:40] + "…"

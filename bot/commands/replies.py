@@ -18,6 +18,7 @@ from slack_sdk.models.blocks import (
 SHARE_ACTION = "share_answer"
 SECTION_LIMIT = 3000  # characters in one section's text
 MAX_SECTIONS = 40  # of Slack's 50 blocks a message, leaving room for the rest
+MAX_BUTTONS = 10  # Slack allows 25 in a block; more than ten is a wall, not a choice
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,11 @@ def answer(
     footer: str | None = None,
     share: dict | None = None,
     announce: str | None = None,
+    buttons: list[tuple[str, str, str]] = (),
 ) -> Reply:
     """A reply: a bold title, its lines (split into sections within Slack's limits), a footer,
-    and a Share button when `share` names the command to run again for the channel."""
+    `buttons` as (action_id, label, value), and a Share button when `share` names the command
+    to run again for the channel."""
     sections, current = [], f"*{title}*"
     for line in lines:
         if len(current) + 1 + len(line) > SECTION_LIMIT:
@@ -58,6 +61,16 @@ def answer(
         SectionBlock(text=MarkdownTextObject(text=s[:SECTION_LIMIT]))
         for s in sections[:MAX_SECTIONS]
     ]
+    if buttons:
+        blocks.append(
+            ActionsBlock(
+                block_id="actions",
+                elements=[
+                    ButtonElement(text=label, action_id=action, value=value)
+                    for action, label, value in buttons[:MAX_BUTTONS]
+                ],
+            )
+        )
     if footer:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=footer[:SECTION_LIMIT])]))
     if share is not None:

@@ -31,7 +31,10 @@ INCIDENT_ACTIONS = {
     "incident_snooze_24h": ("snooze", 24 * 3_600),
     "incident_mute": ("mute", None),
 }
-ACTIONS = (*INCIDENT_ACTIONS, SHARE_ACTION)
+# The buttons on suggested transfers (on alerts and in /transfers): the same as typing
+# `/transfers accept S12` or `/transfers dismiss S12`.
+TRANSFER_ACTIONS = {"transfer_accept": "accept", "transfer_dismiss": "dismiss"}
+ACTIONS = (*INCIDENT_ACTIONS, *TRANSFER_ACTIONS, SHARE_ACTION)
 EVENTS = ("app_home_opened",)
 # The bot token's scopes, each for what the code does with it.
 SCOPES = {
@@ -145,13 +148,37 @@ def build_app(
     for action_id in INCIDENT_ACTIONS:
         app.action(action_id)(on_incident_button)
 
+    async def on_transfer_button(ack, body, action, respond) -> None:
+        await ack()
+        request = Request(
+            "transfers",
+            f"{TRANSFER_ACTIONS[action['action_id']]} {action.get('value', '')}",
+            _channel_of(body),
+            body.get("user", {}).get("id", ""),
+        )
+
+        # On an alert, the alert's message and thread say who accepted; from a /transfers
+        # answer (seen by one person), the channel is told as for a typed command.
+        on_alert = not body.get("container", {}).get("is_ephemeral", False)
+
+        async def act() -> None:
+            reply = await commands.handle(request)
+            await respond(**_private(reply), replace_original=False)
+            if reply.announce and not on_alert:
+                await respond(
+                    response_type="in_channel", replace_original=False, text=reply.announce
+                )
+
+        background.start(act())
+
+    for action_id in TRANSFER_ACTIONS:
+        app.action(action_id)(on_transfer_button)
+
     @app.action(SHARE_ACTION)
     async def on_share(ack, body, action, respond) -> None:
         await ack()
         user = body.get("user", {}).get("id", "")
-        channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get(
-            "channel_id", ""
-        )
+        channel = _channel_of(body)
         try:
             shared = json.loads(action.get("value", ""))
             request = Request(str(shared["command"]), str(shared["text"]), channel, user)
@@ -195,6 +222,11 @@ def build_app(
         log.error("Slack handler failed", exc_info=error, extra={"type": body.get("type")})
 
     return app
+
+
+def _channel_of(body: dict) -> str:
+    """The channel a button was pressed in (a message's, or an ephemeral reply's)."""
+    return (body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id", "")
 
 
 def _private(reply: Reply) -> dict:

@@ -20,7 +20,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.core.alerts import Severity
-from bot.core.engine import View
+from bot.core.engine import TransferLine, View
 from bot.core.incidents import Incident, Kind
 
 ICON = {
@@ -36,6 +36,8 @@ ACTIONS = {
     "incident_snooze_24h": "Snooze 24h",
     "incident_mute": "Mute",
 }
+# The buttons on a suggested transfer; their value is the suggestion's number.
+TRANSFER_ACTIONS = {"transfer_accept": "Accept transfer", "transfer_dismiss": "Dismiss"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,8 +64,12 @@ def render(view: View) -> Message:
     blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=_cut(title, 150), emoji=True))]
     if body:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=_cut(body, 3000))))
-    blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_cut(_footer(view), 3000))]))
     rendered = [block.to_dict() for block in blocks]
+    if incident.open and view.transfer is not None and view.transfer.kind == "suggested":
+        rendered.append(_transfer_buttons(view.transfer.id))
+    rendered.append(
+        ContextBlock(elements=[MarkdownTextObject(text=_cut(_footer(view), 3000))]).to_dict()
+    )
     if incident.open and incident.kind is not Kind.DIGEST:
         rendered.append(_buttons(incident))
     plain_title = title.split(" ", 1)[1] if title.startswith(":") else title
@@ -90,8 +96,21 @@ def _stock(view: View) -> tuple[str, str]:
     ]
     if not i.open:
         lines[0] = f"*{i.level}* in stock now; the alert lasted {_span(i.fired_at, i.resolved_at)}"
+    if view.pace:
+        lines.append(f":hourglass_flowing_sand: {view.pace}")
+    if view.transfer is not None:
+        lines.append(_transfer_line(view.transfer))
     lines.extend(_handling(i, view.now))
     return title, "\n".join(lines)
+
+
+def _transfer_line(t: TransferLine) -> str:
+    if t.kind == "accepted":
+        return (
+            f":truck: Transfer T{t.id} accepted by <@{t.by}>: {t.quantity} pairs "
+            f"from {escape(t.source)} on their way"
+        )
+    return f":truck: Suggested: {escape(t.why)}"
 
 
 def _chain(view: View) -> tuple[str, str]:
@@ -206,13 +225,33 @@ def _buttons(i: Incident) -> dict:
     """The actions block for an open incident: the buttons are built and validated by slack_sdk
     once per variant (with or without Acknowledge), then copied with this incident's id, since
     building them anew costs most of a message's rendering time."""
-    template = _button_template(acknowledged=bool(i.acked_by))
-    value = str(i.id)
+    return _stamped(_button_template(acknowledged=bool(i.acked_by)), "incident", i.id)
+
+
+def _transfer_buttons(suggestion_id: int) -> dict:
+    return _stamped(_transfer_template(), "transfer", suggestion_id)
+
+
+def _stamped(template: dict, kind: str, number: int) -> dict:
+    """A copy of a validated actions block whose buttons carry `number`."""
+    value = str(number)
     return {
         **template,
-        "block_id": f"incident:{i.id}",
+        "block_id": f"{kind}:{number}",
         "elements": [{**element, "value": value} for element in template["elements"]],
     }
+
+
+@functools.cache
+def _transfer_template() -> dict:
+    accept, dismiss = TRANSFER_ACTIONS.items()
+    return ActionsBlock(
+        block_id="transfer:0",
+        elements=[
+            ButtonElement(text=accept[1], action_id=accept[0], value="0", style="primary"),
+            ButtonElement(text=dismiss[1], action_id=dismiss[0], value="0"),
+        ],
+    ).to_dict()
 
 
 @functools.cache

@@ -3,26 +3,51 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiosqlite
 
 from bot.core.incidents import Incident
 from bot.core.replay import Sale
 from bot.core.rules import Channel, Rule, Scope, Thresholds
-from bot.store.codec import INCIDENT_COLUMNS, incident_from_row, quiet_hours, scope_names
+from bot.core.transfer_book import Suggested, Transfer
+from bot.core.velocity import Pace, PaceBook, Rate, rate
+from bot.store.codec import (
+    INCIDENT_COLUMNS,
+    SUGGESTION_COLUMNS,
+    TRANSFER_COLUMNS,
+    incident_from_row,
+    quiet_hours,
+    scope_names,
+    suggestion_from_row,
+    transfer_from_row,
+)
 from bot.store.schema import LOW_LISTED
 
 
 @dataclass(frozen=True, slots=True)
 class Level:
-    """Current stock of one model at one store."""
+    """Current stock of one model at one store, and how fast it sells."""
 
     store: str
     model: str
     inventory: int
     last_sale_at: float
     sale_count: int
+    pace: Pace = field(compare=False)
+    model_pace: Pace | None = field(compare=False)
+
+    def rate(self, now: float) -> Rate:
+        """Pairs sold per hour in stock, as of `now`."""
+        return rate(self.pace, self.model_pace, now)
+
+    @classmethod
+    def from_row(cls, row: tuple) -> Level:
+        store, model, inventory, at, count, fs, fh, ss, sh, *pooled = row
+        model_pace = Pace(*pooled) if pooled[0] is not None else None
+        return cls(
+            store, model, inventory, at, count, Pace(fs, fh, ss, sh, at, inventory > 0), model_pace
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +72,11 @@ class DeadLetter:
 
 
 _LEVEL_SELECT = """
-    SELECT s.name, m.name, l.inventory, l.last_sale_at, l.sale_count
+    SELECT s.name, m.name, l.inventory, l.last_sale_at, l.sale_count,
+           l.fast_sold, l.fast_hours, l.slow_sold, l.slow_hours,
+           p.fast_sold, p.fast_hours, p.slow_sold, p.slow_hours, p.at, p.stocked
     FROM levels l JOIN stores s ON s.id = l.store_id JOIN models m ON m.id = l.model_id
+    LEFT JOIN model_paces p ON p.model_id = l.model_id
 """
 
 
@@ -66,7 +94,7 @@ async def levels(
     sql = _LEVEL_SELECT + (" WHERE " + " AND ".join(where) if where else "")
     sql += " ORDER BY l.inventory, s.name, m.name"
     async with db.execute(sql, args) as cursor:
-        return [Level(*row) for row in await cursor.fetchall()]
+        return [Level.from_row(row) for row in await cursor.fetchall()]
 
 
 async def events(
@@ -186,7 +214,7 @@ async def lowest_levels(
         order = "l.inventory"
     sql = f"{_LEVEL_SELECT} WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?"
     async with db.execute(sql, [*args, limit]) as cursor:
-        rows = [Level(*row) for row in await cursor.fetchall()]
+        rows = [Level.from_row(row) for row in await cursor.fetchall()]
     return sorted(rows, key=lambda r: (r.inventory, r.store, r.model))
 
 
@@ -201,6 +229,23 @@ async def count_levels(
     async with db.execute(sql, (name,)) as cursor:
         (found,) = await cursor.fetchone()
     return found
+
+
+async def load_paces(db: aiosqlite.Connection, book: PaceBook) -> None:
+    """Load every stored shelf's and model's pace into `book`, for the writer to keep."""
+    async with db.execute(
+        "SELECT s.name, m.name, l.fast_sold, l.fast_hours, l.slow_sold, l.slow_hours, "
+        "l.last_sale_at, l.inventory > 0 FROM levels l JOIN stores s ON s.id = l.store_id "
+        "JOIN models m ON m.id = l.model_id"
+    ) as cursor:
+        async for store, model, *pace in cursor:
+            book.shelves[(store, model)] = Pace(*pace)
+    async with db.execute(
+        "SELECT m.name, p.fast_sold, p.fast_hours, p.slow_sold, p.slow_hours, p.at, p.stocked "
+        "FROM model_paces p JOIN models m ON m.id = p.model_id"
+    ) as cursor:
+        async for model, *pace in cursor:
+            book.models[model] = Pace(*pace)
 
 
 async def open_incidents(
@@ -283,3 +328,70 @@ async def sales_since(
         rows = await cursor.fetchall()
     more = len(rows) > limit
     return [tuple(row) for row in reversed(rows[:limit])], more
+
+
+def _transfer_filter(
+    store: str | None,
+    model: str | None,
+    stores: Collection[str] | None,
+    models: Collection[str] | None,
+) -> tuple[str, list]:
+    """WHERE clauses for suggestions or transfers: touching a store (giving or receiving), of a
+    model, within a scope."""
+    where, args = [], []
+    if store is not None:
+        where.append("(source = ? OR target = ?)")
+        args += [store, store]
+    if model is not None:
+        where.append("model = ?")
+        args.append(model)
+    if stores is not None:
+        marks = ", ".join("?" * len(stores))
+        where.append(f"(source IN ({marks}) OR target IN ({marks}))")
+        args += [*stores, *stores]
+    if models is not None:
+        where.append(f"model IN ({', '.join('?' * len(models))})")
+        args += list(models)
+    return " AND ".join(where) or "1", args
+
+
+async def suggestions(
+    db: aiosqlite.Connection,
+    *,
+    store: str | None = None,
+    model: str | None = None,
+    stores: Collection[str] | None = None,
+    models: Collection[str] | None = None,
+    limit: int = 20,
+) -> tuple[list[Suggested], int]:
+    """Current suggestions, worst shortage first (by cover where paces are known, then by
+    level), at most `limit`, and how many there are in all."""
+    where, args = _transfer_filter(store, model, stores, models)
+    sql = (
+        f"SELECT {SUGGESTION_COLUMNS} FROM suggestions WHERE {where} "
+        "ORDER BY by_rate DESC, urgency, model, target, source LIMIT ?"
+    )
+    async with db.execute(sql, [*args, limit]) as cursor:
+        found = [suggestion_from_row(row) for row in await cursor.fetchall()]
+    async with db.execute(f"SELECT count(*) FROM suggestions WHERE {where}", args) as cursor:
+        (total,) = await cursor.fetchone()
+    return found, total
+
+
+async def open_transfers(
+    db: aiosqlite.Connection,
+    *,
+    store: str | None = None,
+    model: str | None = None,
+    stores: Collection[str] | None = None,
+    models: Collection[str] | None = None,
+    limit: int = 20,
+) -> list[Transfer]:
+    """Accepted transfers not yet received, oldest first."""
+    where, args = _transfer_filter(store, model, stores, models)
+    sql = (
+        f"SELECT {TRANSFER_COLUMNS} FROM transfers WHERE status = 'accepted' AND {where} "
+        "ORDER BY id LIMIT ?"
+    )
+    async with db.execute(sql, [*args, limit]) as cursor:
+        return [transfer_from_row(row) for row in await cursor.fetchall()]

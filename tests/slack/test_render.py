@@ -1,11 +1,12 @@
 """Rendering: every kind of incident becomes valid Block Kit with a readable fallback."""
 
 import json
+from dataclasses import replace
 
 from bot.core.alerts import Severity
-from bot.core.engine import View
+from bot.core.engine import TransferLine, View
 from bot.core.incidents import Incident, Kind, Shown
-from bot.slack.render import ACTIONS, render
+from bot.slack.render import ACTIONS, TRANSFER_ACTIONS, render
 
 NOW = 1_790_000_000.0
 
@@ -56,6 +57,27 @@ def test_a_low_stock_message_says_what_where_how_many_and_offers_the_buttons():
     assert actions["block_id"] == "incident:42"
     assert {e["value"] for e in actions["elements"]} == {"42"}
     assert "rule: low &lt;= 10, high &gt;= 80 (channel default)" in blocks_text(message)
+
+
+def test_a_low_stock_message_says_how_long_stock_lasts_and_offers_the_best_transfer():
+    move = TransferLine("suggested", 7, 6, "ALDO Auburn Mall", "Move 6 ADERI from A <b> to B")
+    base = view(incident())
+    message = render(replace(base, pace="about 2 h to zero at the current pace", transfer=move))
+
+    text = blocks_text(message)
+    assert ":hourglass_flowing_sand: about 2 h to zero at the current pace" in text
+    assert ":truck: Suggested: Move 6 ADERI from A &lt;b&gt; to B" in text
+    assert "about 2 h to zero at the current pace" in message.text
+    assert actions_of(message) == [*TRANSFER_ACTIONS, *ACTIONS]
+    transfer = next(b for b in message.blocks if b.get("block_id") == "transfer:7")
+    assert {e["value"] for e in transfer["elements"]} == {"7"}
+
+    accepted = replace(move, kind="accepted", id=3, by="U7")
+    message = render(replace(base, transfer=accepted))
+    assert ":truck: Transfer T3 accepted by <@U7>: 6 pairs from ALDO Auburn Mall on their way" in (
+        blocks_text(message)
+    )
+    assert actions_of(message) == list(ACTIONS)  # nothing left to accept
 
 
 def test_out_of_stock_and_overstock_have_their_own_headline():

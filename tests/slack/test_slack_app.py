@@ -22,9 +22,9 @@ async def test_stock_answers_privately_in_the_acknowledgement_with_a_share_butto
     assert body["response_type"] == "ephemeral"
     assert body["text"].splitlines()[:4] == [
         "*Stock at ALDO Maine Mall*",
-        "`    3` ADERI · just now",
-        "`   12` CAELAN · just now",
-        "`   40` MIRIRA · just now",
+        "`    3` ADERI · pace not known yet · last sale just now",
+        "`   12` CAELAN · pace not known yet · last sale just now",
+        "`   40` MIRIRA · pace not known yet · last sale just now",
     ]
     share = next(b for b in body["blocks"] if b.get("block_id") == "share")
     assert json.loads(share["elements"][0]["value"]) == {"command": "stock", "text": "maine"}
@@ -36,7 +36,10 @@ async def test_stock_of_a_model_marks_what_is_alerting(running):
     assert (
         body["text"]
         .splitlines()[1]
-        .startswith("`    0` ALDO Centre Eaton · just now · :red_circle: out of stock `#1`")
+        .startswith(
+            "`    0` ALDO Centre Eaton · pace not known yet · last sale just now · "
+            ":red_circle: out of stock `#1`"
+        )
     )
 
 
