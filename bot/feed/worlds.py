@@ -114,6 +114,7 @@ class _Shelf:
     reorder_at: int
     late: bool  # this store's deliveries of this model come late: it runs out
     ordered: bool = False
+    empty_since: float | None = None
 
 
 class RealisticWorld:
@@ -165,7 +166,11 @@ class RealisticWorld:
                 self.shelves.append(
                     _Shelf(store, model, level, target, reorder, rng.random() < 0.1)
                 )
-        self._deliveries: list[tuple[float, int, int]] = []  # (due, shelf index, quantity)
+        # (due, shelf index, quantity, from the supplier rather than another store)
+        self._deliveries: list[tuple[float, int, int, bool]] = []
+        self._index = {(s.store, s.model): i for i, s in enumerate(self.shelves)}
+        self.empty_seconds = 0.0  # time shelves spent empty, summed, up to the last event
+        self.lost_sales = 0  # demand that met an empty shelf
 
     def sales(self) -> Iterator[tuple[float, Sale]]:
         """(seconds since the previous sale, sale) for ever. Demand at an empty shelf is lost:
@@ -182,8 +187,11 @@ class RealisticWorld:
             )
             shelf = shelves[index]
             if shelf.level == 0:
+                self.lost_sales += 1
                 continue
             shelf.level -= 1
+            if shelf.level == 0:
+                shelf.empty_since = self.clock
             if shelf.level <= shelf.reorder_at and not shelf.ordered:
                 self._order(index, shelf)
             yield waited, Sale(shelf.store, shelf.model, shelf.level)
@@ -196,15 +204,39 @@ class RealisticWorld:
         if rng.random() < 0.05:  # a delivery far bigger than asked for
             quantity *= 3
         shelf.ordered = True
-        heapq.heappush(self._deliveries, (self.clock + lead, index, quantity))
+        heapq.heappush(self._deliveries, (self.clock + lead, index, quantity, True))
+
+    def stockout_seconds(self) -> float:
+        """Time shelves have spent empty so far, summed over the shelves."""
+        ongoing = sum(self.clock - s.empty_since for s in self.shelves if s.empty_since is not None)
+        return self.empty_seconds + ongoing
+
+    def transfer(self, model: str, source: str, target: str, quantity: int, transit: float) -> int:
+        """Send up to `quantity` pairs from one store to another, arriving after `transit`
+        seconds; returns how many left (never more than the source has)."""
+        shelf = self.shelves[self._index[(source, model)]]
+        sent = min(quantity, shelf.level)
+        if sent:
+            shelf.level -= sent
+            if shelf.level == 0:
+                shelf.empty_since = self.clock
+            if shelf.level <= shelf.reorder_at and not shelf.ordered:
+                self._order(self._index[(source, model)], shelf)
+            due = self.clock + transit
+            heapq.heappush(self._deliveries, (due, self._index[(target, model)], sent, False))
+        return sent
 
     def _deliver_due(self) -> None:
         deliveries = self._deliveries
         while deliveries and deliveries[0][0] <= self.clock:
-            _, index, quantity = heapq.heappop(deliveries)
+            due, index, quantity, ordered = heapq.heappop(deliveries)
             shelf = self.shelves[index]
+            if shelf.level == 0 and shelf.empty_since is not None:
+                self.empty_seconds += due - shelf.empty_since
+                shelf.empty_since = None
             shelf.level += quantity
-            shelf.ordered = False
+            if ordered:
+                shelf.ordered = False
 
 
 def make_world(
