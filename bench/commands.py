@@ -55,14 +55,22 @@ async def write_levels(path: Path, stores: int, models: int) -> None:
         "INSERT INTO models VALUES (?, ?, ?)",
         [(i + 1, n, now) for i, n in enumerate(model_names(models))],
     )
+    rates = [rng.lognormvariate(-1, 1) for _ in range(models)]  # pairs an hour, by model
     for store in range(1, stores + 1):
-        await db.executemany(
-            "INSERT INTO levels VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                (store, model, rng.randint(0, 100), now - rng.uniform(0, 86_400), 1, now)
-                for model in range(1, models + 1)
-            ],
-        )
+        rows = []
+        for model in range(1, models + 1):
+            r = rates[model - 1]
+            at = now - rng.uniform(0, 86_400)
+            # A day of sales at the model's pace, as the writer would have stored it.
+            rows.append((store, model, rng.randint(0, 100), at, 1, now, r, 1.0, 24 * r, 24.0))
+        await db.executemany("INSERT INTO levels VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    await db.executemany(
+        "INSERT INTO model_paces VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [
+            (m, r * stores, stores, 24 * r * stores, 24.0 * stores, now, stores)
+            for m, r in enumerate(rates, start=1)
+        ],
+    )
     await db.execute("COMMIT")
     await db.close()
 
@@ -133,6 +141,13 @@ async def main(stores: int, models: int) -> None:
                 )
             )
             await bot.start()
+            # The planner's first round plans every model; commands are timed after it.
+            await bot.planner.wait_for(lambda s: s.rounds >= 1)
+            print(
+                f"planned {bot.planner.stats.models_planned:,} models in "
+                f"{bot.planner.stats.last_round_seconds:.1f} s: "
+                f"{bot.planner.stats.suggestions:,} suggestions"
+            )
             try:
                 driver = Driver(
                     slack, url=f"http://127.0.0.1:{bot.web.port}/slack/events", secret=SECRET
@@ -142,7 +157,8 @@ async def main(stores: int, models: int) -> None:
                     ("/stock", model_names(models)[models // 2]),  # one model in 1,000 stores
                     ("/stock", "store 0500"),  # found by the start of a word
                     ("/stock", ""),  # the lowest of the whole chain
-                    ("/transfers", ""),
+                    ("/transfers", ""),  # the worst shortages of the chain
+                    ("/transfers", model_names(models)[models // 3]),
                 ]
                 measured = await time_commands(driver, cases)
                 await driver.close()

@@ -1,31 +1,30 @@
-"""The transfer planner at work: plans the models that sold, in the background, from what is
-stored, and hands each plan to the writer.
+"""The transfer planner at work: plans the models that sold, in the background, and hands each
+plan to the writer.
 
 Every `every` seconds it plans again each model that sold since its last plan, or whose
 transfers changed (accepted, sent, received, ...). A model's levels and paces come from the
-read-only connection; its low thresholds from the channels watching it; what is reserved and which
-pairs are blocked from the transfers in memory, read with the version they had. The writer makes
-the plans current in order with the feed, and refuses one whose transfers changed meanwhile:
-that model is planned again next round. Planning yields to the event loop between models, so
-the feed and Slack are never kept waiting for more than one model's plan.
+writer's PaceBook (in memory: reading 3,000 shelves from SQLite took longer than planning
+them), its low thresholds from the channels watching it, what is reserved and which pairs are
+blocked from the transfers, read with their version. The writer makes the plans current in
+order with the feed, and refuses one whose transfers changed meanwhile: that model is planned
+again next round. Planning yields to the event loop between models, so the feed and Slack never
+wait for more than one model's plan.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-import aiosqlite
 import numpy as np
 
 from bot.core.engine import AlertEngine
 from bot.core.events import SaleEvent
 from bot.core.transfers import ModelStock, PlanSettings, Suggestion, plan_model
-from bot.core.velocity import Pace, rate
+from bot.core.velocity import PaceBook, risk_rates
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +48,7 @@ class Planner:
 
     def __init__(
         self,
-        db: aiosqlite.Connection,
+        paces: PaceBook,
         engine: AlertEngine,
         mutate: Mutate,
         *,
@@ -59,7 +58,7 @@ class Planner:
         default_low: int = 10,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._db = db
+        self._paces = paces
         self._engine = engine
         self._mutate = mutate
         self._settings = settings or PlanSettings()
@@ -67,8 +66,8 @@ class Planner:
         self._every = every
         self._default_low = default_low
         self._clock = clock
-        self._dirty: set[str] = set()
-        self._everything = True  # the first round plans every model
+        self._dirty: set[str] = set(paces.shelves)  # the first round plans every model
+        self._lows: dict[str, tuple[int, int, np.ndarray]] = {}
         self.stats = PlannerStats()
         self._rounds = asyncio.Condition()
 
@@ -89,10 +88,6 @@ class Planner:
     async def plan_round(self) -> int:
         """Plan the models due; returns how many were planned."""
         started = time.perf_counter()
-        if self._everything:
-            async with self._db.execute("SELECT name FROM models") as cursor:
-                self._dirty.update(name for (name,) in await cursor.fetchall())
-            self._everything = False
         transfers = self._engine.transfers
         due = sorted(self._dirty | transfers.replan)
         self._dirty.clear()
@@ -100,7 +95,7 @@ class Planner:
         plans: list[Plan] = []
         suggestions = 0
         for model in due:
-            plan = await self.plan_one(model)
+            plan = self.plan_one(model)
             plans.append(plan)
             suggestions += len(plan[1])
             if len(plans) >= PLANS_PER_COMMIT:
@@ -123,40 +118,29 @@ class Planner:
         async with self._rounds:
             await self._rounds.wait_for(lambda: predicate(self.stats))
 
-    async def plan_one(self, model: str) -> Plan:
-        """One model's plan from its stored levels and paces, as of now."""
+    def plan_one(self, model: str) -> Plan:
+        """One model's plan from its shelves as they stand."""
         now = self._clock()
-        async with self._db.execute(_MODEL_ROWS, (model,)) as cursor:
-            rows = await cursor.fetchall()
-        async with self._db.execute(_MODEL_PACE, (model,)) as cursor:
-            pooled_row = await cursor.fetchone()
-        transfers, book = self._engine.transfers, self._engine.book
+        transfers = self._engine.transfers
         version = transfers.version(model)
-        if not rows:
+        shelves = self._paces.shelves.get(model)
+        if not shelves:
             return model, [], version
-        pooled = Pace(*pooled_row) if pooled_row else None
-        stores = [row[0] for row in rows]
-        levels = np.fromiter((row[1] for row in rows), dtype=np.int64, count=len(rows))
-        rates = np.fromiter(
-            (_risk(Pace(*row[3:], row[2], int(row[1] > 0)), pooled, now) for row in rows),
+        stores = list(shelves)
+        numbers = np.array(
+            [
+                (p.level, p.fast_sold, p.fast_hours, p.slow_sold, p.slow_hours, p.at, p.stocked)
+                for p in shelves.values()
+            ],
             dtype=np.float64,
-            count=len(rows),
         )
-        # The highest low threshold a channel watching the store has (quiet_above; -1 if
-        # none): short there is short for someone; unwatched stores take the default.
-        lows = np.fromiter(
-            (book.watching(store, model).quiet_above for store in stores),
-            dtype=np.int64,
-            count=len(rows),
-        )
-        lows[lows < 0] = self._default_low
         incoming, outgoing = transfers.reserved(model)
         stock = ModelStock(
             model,
             stores,
-            levels,
-            rates,
-            lows,
+            numbers[:, 0].astype(np.int64),
+            risk_rates(numbers[:, 1:], self._paces.models.get(model), now),
+            self._lows_of(model, stores),
             np.array([incoming.get(s, 0) for s in stores], dtype=np.int64),
             np.array([outgoing.get(s, 0) for s in stores], dtype=np.int64),
         )
@@ -168,25 +152,24 @@ class Planner:
         )
         return model, plan, version
 
+    def _lows_of(self, model: str, stores: list[str]) -> np.ndarray:
+        """Each store's low threshold for `model`: the highest a channel watching it has
+        (KeyWatch.quiet_above, -1 if none), else the default. Kept until the rules change
+        or the model reaches a new store (stores only ever join the end of the list)."""
+        book = self._engine.book
+        cached = self._lows.get(model)
+        if cached is not None and cached[0] == book.version and cached[1] == len(stores):
+            return cached[2]
+        lows = np.fromiter(
+            (book.watching(store, model).quiet_above for store in stores),
+            dtype=np.int64,
+            count=len(stores),
+        )
+        lows[lows < 0] = self._default_low
+        self._lows[model] = (book.version, len(stores), lows)
+        return lows
+
     async def _hand_over(self, plans: list[Plan]) -> None:
         stale = await self._mutate(lambda engine, at: engine.set_plans(plans, at))
         self.stats.stale += len(stale)
         # Refused plans are already marked to plan again (the transfers' `replan`).
-
-
-_MODEL_ROWS = """
-    SELECT s.name, l.inventory, l.last_sale_at, l.fast_sold, l.fast_hours, l.slow_sold,
-           l.slow_hours
-    FROM levels l JOIN stores s ON s.id = l.store_id
-    WHERE l.model_id = (SELECT id FROM models WHERE name = ?)
-    ORDER BY s.name
-"""
-_MODEL_PACE = """
-    SELECT fast_sold, fast_hours, slow_sold, slow_hours, at, stocked FROM model_paces
-    WHERE model_id = (SELECT id FROM models WHERE name = ?)
-"""
-
-
-def _risk(shelf: Pace, pooled: Pace | None, now: float) -> float:
-    found = rate(shelf, pooled, now).risk
-    return math.nan if found is None else found

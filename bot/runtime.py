@@ -84,7 +84,6 @@ class Bot:
         self.sender: Sender | None = None
         self.reader: aiosqlite.Connection | None = None
         self.planner: Planner | None = None
-        self._planner_db: aiosqlite.Connection | None = None
         self.commands: Commands | None = None
         self.web: WebServer | None = None
         self.socket: AsyncSocketModeHandler | None = None
@@ -160,10 +159,8 @@ class Bot:
         self._feed_tasks = [
             asyncio.create_task(feed.run(), name=f"feed {feed.url}") for feed in self.feeds
         ]
-        # The planner reads on its own connection, so its reads never queue behind commands'.
-        self._planner_db = await database.connect(s.database_path, readonly=True)
         self.planner = Planner(
-            self._planner_db,
+            self.writer.paces,
             self.engine,
             self.command,
             settings=PlanSettings(min_quantity=s.transfer_min_quantity),
@@ -287,10 +284,9 @@ class Bot:
         if self.sender is not None:
             await self.sender.stop()
             self.sender = None
-        for connection in (self.reader, self._planner_db):
-            if connection is not None:
-                await connection.close()
-        self.reader = self._planner_db = None
+        if self.reader is not None:
+            await self.reader.close()
+            self.reader = None
         if self.db is not None:
             await self.db.close()
             self.db = None

@@ -14,16 +14,15 @@ symmetric demand, equal inventory normalised by demand is optimal):
   `blocked`);
 - donors are taken nearest first when store locations are known.
 Pure and deterministic: every order has a total-order tie-break, so the same state gives the
-same plan. Whole chains are classified with numpy; only the few stores flagged in a model go
+same plan. Each model's stores are classified with numpy; only the few short and spare ones go
 through the matching loop.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
+import itertools
 import math
-import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -112,46 +111,12 @@ def plan_model(
     return matcher.match(receivers, donors, need, spare, measure)
 
 
-def plan_chain(
-    models: Sequence[str],
-    stores: Sequence[str],
-    *,
-    levels: np.ndarray,
-    rates: np.ndarray,
-    lows: np.ndarray,
-    settings: PlanSettings = PlanSettings(),
-) -> list[Suggestion]:
-    """Every model's suggestions, for arrays of shape (models, stores), nothing promised yet.
-    The flagging is vectorised over the whole chain; matching runs per flagged model."""
-    levels = levels.astype(np.float64)
-    known = ~np.isnan(rates)
-    any_known = known.any(axis=1)
-    with np.errstate(invalid="ignore"), _no_empty_slice_warning():
-        medians = np.nan_to_num(np.nanmedian(rates, axis=1), nan=0.0)
-    filled = np.maximum(np.where(known, rates, medians[:, None]), settings.slowest_per_hour)
-    target = np.where(any_known, levels.sum(axis=1) / filled.sum(axis=1), levels.mean(axis=1))
-    measure = np.where(any_known[:, None], levels / filled, levels)
-    goal = np.where(any_known[:, None], np.ceil(filled * target[:, None]), np.ceil(target)[:, None])
-    receiving = (
-        (levels <= lows)
-        & (measure < (target * settings.receive_below)[:, None])
-        & (goal - levels >= settings.min_quantity)
-    )
-    giving = (measure > (target * settings.give_above)[:, None]) & (
-        levels - np.maximum(floor_for(lows), goal) >= settings.min_quantity
-    )
-    flagged = np.flatnonzero(receiving.any(axis=1) & giving.any(axis=1))
-    nothing = np.zeros(len(stores), dtype=np.int64)
-    suggestions: list[Suggestion] = []
-    for m in flagged:
-        stock = ModelStock(models[m], stores, levels[m], rates[m], lows[m], nothing, nothing)
-        suggestions.extend(plan_model(stock, settings))
-    return suggestions
-
-
 class _Matcher:
     """Greedy matching for one model: receivers in order of urgency, each taking from the
-    donors in order (nearest, then most to spare) until its need is met."""
+    donors in order until its need is met. Donors are ordered once, most to spare first; with
+    locations, each receiver orders them by distance instead (stores with no location last).
+    Without locations a receiver's search starts at the first donor with anything left, so a
+    model costs about one step per receiver and per donor."""
 
     def __init__(
         self,
@@ -162,20 +127,35 @@ class _Matcher:
         blocked: frozenset[tuple[str, str]],
         locations: dict[str, tuple[float, float]] | None,
     ) -> None:
-        self.stock, self.settings, self.position, self.rates = stock, settings, position, rates
-        self.blocked, self.locations = blocked, locations
+        self.stock, self.settings, self.blocked, self.locations = (
+            stock,
+            settings,
+            blocked,
+            locations,
+        )
+        # Plain lists: reading one number from a numpy array costs ten times more.
+        self.position = position.tolist()
+        self.rates = rates.tolist() if rates is not None else None
+        self.levels = stock.levels.tolist()
 
     def match(self, receivers, donors, need, spare, measure) -> list[Suggestion]:
-        stores = self.stock.stores
-        left = {int(d): int(spare[d]) for d in donors}
-        given = dict.fromkeys(left, 0)
+        stores, minimum, blocked = self.stock.stores, self.settings.min_quantity, self.blocked
+        spare_of = spare.tolist()
+        order = sorted(donors.tolist(), key=lambda d: (-spare_of[d], stores[d]))
+        left = {d: int(spare_of[d]) for d in order}
+        given = dict.fromkeys(order, 0)
+        where = self._places(order)
+        first = 0  # in `order`, the first donor that may still give
         suggestions = []
-        for r in sorted(receivers.tolist(), key=lambda i: (measure[i], stores[i])):
+        urgency = measure.tolist()
+        for r in sorted(receivers.tolist(), key=lambda i: (urgency[i], stores[i])):
+            while first < len(order) and left[order[first]] < minimum:
+                first += 1
             wanted, received = int(need[r]), 0
-            for d, km in self._donors(r, left):
-                if wanted < self.settings.min_quantity:
+            for d, km in self._donors_for(r, order, first, where):
+                if wanted < minimum:
                     break
-                if left[d] < self.settings.min_quantity or (stores[d], stores[r]) in self.blocked:
+                if left[d] < minimum or (blocked and (stores[d], stores[r]) in blocked):
                     continue
                 quantity = min(wanted, left[d])
                 suggestions.append(self._suggestion(d, r, quantity, given[d], received, km))
@@ -185,19 +165,24 @@ class _Matcher:
                 received += quantity
         return suggestions
 
-    def _donors(self, receiver: int, left: dict[int, int]) -> list[tuple[int, float | None]]:
-        stores, locations = self.stock.stores, self.locations
-        kms: dict[int, float | None] = dict.fromkeys(left)
-        if locations and stores[receiver] in locations:
-            here = locations[stores[receiver]]
-            for d in left:
-                if stores[d] in locations:
-                    kms[d] = haversine_km(here, locations[stores[d]])
+    def _places(self, order: list[int]) -> tuple[np.ndarray, np.ndarray] | None:
+        """The donors' latitudes and longitudes in radians (NaN where unknown), if any."""
+        locations = self.locations
+        if not locations:
+            return None
+        stores = self.stock.stores
+        spots = [locations.get(stores[d], (math.nan, math.nan)) for d in order]
+        return np.radians(np.array(spots, dtype=np.float64).reshape(-1, 2)).T
 
-        def order(d: int) -> tuple:
-            return (kms[d] is None, kms[d] or 0.0, -left[d], stores[d])
-
-        return [(d, kms[d]) for d in sorted(left, key=order)]
+    def _donors_for(self, receiver: int, order: list[int], first: int, where) -> Iterator:
+        """(donor, km or None) in the order this receiver asks them."""
+        here = self.locations.get(self.stock.stores[receiver]) if where is not None else None
+        if here is None:
+            return ((d, None) for d in itertools.islice(order, first, None))
+        kms = _haversine_many(here, *where)
+        # Unknown places (NaN) sort last; among equals the fixed order (most to spare) holds.
+        nearest = np.argsort(np.nan_to_num(kms, nan=np.inf), kind="stable")
+        return ((order[i], None if math.isnan(kms[i]) else float(kms[i])) for i in nearest)
 
     def _suggestion(
         self, d: int, r: int, quantity: int, given: int, received: int, km: float | None
@@ -211,10 +196,10 @@ class _Matcher:
         )
         if rates is not None:
             values = [
-                float(levels[0] / rates[d]),
-                float(levels[1] / rates[d]),
-                float(levels[2] / rates[r]),
-                float(levels[3] / rates[r]),
+                levels[0] / rates[d],
+                levels[1] / rates[d],
+                levels[2] / rates[r],
+                levels[3] / rates[r],
             ]
             shown = [_cover(v) for v in values]
         else:
@@ -235,8 +220,8 @@ class _Matcher:
             values[2],
             rates is not None,
             *values,
-            int(self.stock.levels[d]),
-            int(self.stock.levels[r]),
+            int(self.levels[d]),
+            int(self.levels[r]),
             km=km,
         )
 
@@ -248,14 +233,11 @@ def _cover(hours: float) -> str:
     return f"{hours:.0f} h of cover"
 
 
-def haversine_km(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Great-circle distance between two (latitude, longitude) points."""
-    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = (
-        math.sin((lat2 - lat1) / 2) ** 2
-        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    )
-    return 2 * EARTH_KM * math.asin(math.sqrt(h))
+def _haversine_many(here: tuple[float, float], lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
+    """Great-circle distances in km from `here` (degrees) to points given in radians."""
+    lat, lon = math.radians(here[0]), math.radians(here[1])
+    h = np.sin((lats - lat) / 2) ** 2 + math.cos(lat) * np.cos(lats) * np.sin((lons - lon) / 2) ** 2
+    return 2 * EARTH_KM * np.arcsin(np.sqrt(h))
 
 
 def parse_locations(lines: Iterable[str]) -> dict[str, tuple[float, float]]:
@@ -286,11 +268,3 @@ def floor_for(lows: np.ndarray) -> np.ndarray:
     """What a giving store keeps at least: its low threshold plus a fifth, and 2 pairs more at
     the least, so a transfer never sets off an alert at the store that gave."""
     return lows + np.maximum(2, np.ceil(0.2 * lows))
-
-
-@contextlib.contextmanager
-def _no_empty_slice_warning() -> Iterator[None]:
-    # nanmedian warns for a model with no known rate at all; those fall back to levels.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        yield

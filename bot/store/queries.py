@@ -46,7 +46,13 @@ class Level:
         store, model, inventory, at, count, fs, fh, ss, sh, *pooled = row
         model_pace = Pace(*pooled) if pooled[0] is not None else None
         return cls(
-            store, model, inventory, at, count, Pace(fs, fh, ss, sh, at, inventory > 0), model_pace
+            store,
+            model,
+            inventory,
+            at,
+            count,
+            Pace(fs, fh, ss, sh, at, int(inventory > 0), inventory),
+            model_pace,
         )
 
 
@@ -235,11 +241,11 @@ async def load_paces(db: aiosqlite.Connection, book: PaceBook) -> None:
     """Load every stored shelf's and model's pace into `book`, for the writer to keep."""
     async with db.execute(
         "SELECT s.name, m.name, l.fast_sold, l.fast_hours, l.slow_sold, l.slow_hours, "
-        "l.last_sale_at, l.inventory > 0 FROM levels l JOIN stores s ON s.id = l.store_id "
-        "JOIN models m ON m.id = l.model_id"
+        "l.last_sale_at, l.inventory > 0, l.inventory FROM levels l "
+        "JOIN stores s ON s.id = l.store_id JOIN models m ON m.id = l.model_id"
     ) as cursor:
         async for store, model, *pace in cursor:
-            book.shelves[(store, model)] = Pace(*pace)
+            book.shelves.setdefault(model, {})[store] = Pace(*pace)
     async with db.execute(
         "SELECT m.name, p.fast_sold, p.fast_hours, p.slow_sold, p.slow_hours, p.at, p.stocked "
         "FROM model_paces p JOIN models m ON m.id = p.model_id"

@@ -203,7 +203,11 @@ MIGRATIONS: list[str] = [
         km REAL,
         planned_at REAL NOT NULL
     );
+    -- /transfers: worst first in the chain, for one model, or to and from one store.
     CREATE INDEX suggestions_by_urgency ON suggestions (by_rate DESC, urgency);
+    CREATE INDEX suggestions_by_model ON suggestions (model, by_rate DESC, urgency);
+    CREATE INDEX suggestions_by_source ON suggestions (source);
+    CREATE INDEX suggestions_by_target ON suggestions (target);
     -- Suggestions someone accepted (then received, expired or cancelled) or dismissed.
     CREATE TABLE transfers (
         id INTEGER PRIMARY KEY,

@@ -1,12 +1,10 @@
 """The transfer planner: its rules, one by one, and properties over random chains."""
 
-import random
-
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.transfers import ModelStock, PlanSettings, floor_for, plan_chain, plan_model
+from bot.core.transfers import ModelStock, PlanSettings, floor_for, plan_model
 
 NAN = float("nan")
 
@@ -166,24 +164,3 @@ def test_the_same_state_gives_the_same_plan_in_any_order(chain, rng):
     )
 
     assert [s.why for s in plan] == [s.why for s in shuffled]
-
-
-def test_the_chain_plan_agrees_with_planning_each_model():
-    rng = random.Random(4)
-    models, stores = [f"M{m}" for m in range(30)], [f"S{s}" for s in range(40)]
-    levels = np.array([[rng.randint(0, 80) for _ in stores] for _ in models])
-    rates = np.array([[rng.choice([NAN, rng.uniform(0.1, 3)]) for _ in stores] for _ in models])
-    lows = np.full(levels.shape, 10)
-
-    chain = plan_chain(models, stores, levels=levels, rates=rates, lows=lows)
-    one_by_one = [
-        s
-        for m, model in enumerate(models)
-        for s in plan_model(
-            ModelStock(
-                model, stores, levels[m], rates[m], lows[m], np.zeros(40, int), np.zeros(40, int)
-            )
-        )
-    ]
-    assert [s.why for s in chain] == [s.why for s in one_by_one]
-    assert chain  # the random chain does need some moves

@@ -1,5 +1,6 @@
 """Sales pace from sales alone: each message is one sale."""
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -13,6 +14,7 @@ from bot.core.velocity import (
     describe_time_left,
     hours_to_zero,
     rate,
+    risk_rates,
 )
 
 H = 3600.0
@@ -109,7 +111,9 @@ def test_a_models_pace_is_the_sum_of_its_shelves(sales):
         at += gap
         book.sale(store, "ADERI", level, at)
     model = book.models["ADERI"]
-    shelves = [Pace(**{f: getattr(p, f) for f in Pace.__slots__}) for p in book.shelves.values()]
+    shelves = [
+        Pace(**{f: getattr(p, f) for f in Pace.__slots__}) for p in book.shelves["ADERI"].values()
+    ]
     for pace in [model, *shelves]:
         advance(pace, at + H)
     for field in ("fast_sold", "fast_hours", "slow_sold", "slow_hours"):
@@ -132,3 +136,25 @@ def test_a_stock_listing_says_the_pace_in_a_few_words():
     assert describe_pace(3, 12.0) == "sells 12/h, 15 min of cover"
     assert describe_pace(0, 1.0) == "sells 24/day"
     assert describe_pace(9, None) == "pace not known yet"
+
+
+PACES = st.builds(
+    Pace,
+    st.floats(0, 500),
+    st.floats(0, 200),
+    st.floats(0, 5_000),
+    st.floats(0, 2_000),
+    st.floats(0, 10 * H),
+    st.integers(0, 1),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(PACES, min_size=1, max_size=20), st.one_of(st.none(), PACES))
+def test_the_rates_of_many_shelves_at_once_are_each_shelfs_risk_rate(shelves, model):
+    now = 11 * H
+    rows = np.array([[*p.sums(), p.at, p.stocked] for p in shelves])
+    expected = [rate(p, model, now).risk for p in shelves]
+
+    found = risk_rates(rows, model, now)
+    assert [None if np.isnan(r) else pytest.approx(r) for r in found] == expected
