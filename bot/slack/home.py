@@ -1,4 +1,5 @@
-"""The App Home: open alerts and the lowest stock, drawn fresh each time someone opens it."""
+"""The App Home: open alerts, the lowest stock and the worst shortages a transfer would help,
+drawn fresh each time someone opens it."""
 
 from __future__ import annotations
 
@@ -17,10 +18,12 @@ from slack_sdk.models.views import View
 
 from bot.commands.handlers import ICONS
 from bot.commands.replies import ago
+from bot.core.velocity import describe_pace
 from bot.slack.render import escape
 from bot.store import queries
 
 LISTED = 15
+TRANSFERS_LISTED = 5
 
 
 class Home:
@@ -46,9 +49,13 @@ class Home:
             alert_lines.append(f"… and {len(incidents) - LISTED} more: `/alerts` in each channel.")
         stock_lines = [
             f"`{r.inventory:>4}` {escape(r.model)} at {escape(r.store)} · "
-            f"{ago(r.last_sale_at, now)}"
+            f"{describe_pace(r.inventory, r.rate(now).risk)} · {ago(r.last_sale_at, now)}"
             for r in lowest
         ]
+        suggested, total = await queries.suggestions(self._db, limit=TRANSFERS_LISTED)
+        transfer_lines = [f"`S{s.id}` {escape(s.suggestion.why)}" for s in suggested]
+        if total > len(suggested):
+            transfer_lines.append(f"… and {total - len(suggested)} more: `/transfers`.")
         blocks = [
             HeaderBlock(text="Inventory"),
             SectionBlock(
@@ -60,6 +67,16 @@ class Home:
             SectionBlock(
                 text=MarkdownTextObject(
                     text="*Lowest stock*\n" + ("\n".join(stock_lines) or "Nothing is low.")
+                )
+            ),
+            DividerBlock(),
+            SectionBlock(
+                text=MarkdownTextObject(
+                    text="*Transfers that would help*\n"
+                    + (
+                        "\n".join(transfer_lines)
+                        or "None: no store is short where another has plenty."
+                    )
                 )
             ),
             ContextBlock(

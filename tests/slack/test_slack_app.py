@@ -199,17 +199,19 @@ async def test_share_posts_the_answer_in_the_channel_and_removes_the_private_one
     assert removed["delete_original"] is True
 
 
-async def test_the_app_home_shows_open_alerts_and_the_lowest_stock(running, slack):
-    _, slack_side, _ = await running()
+async def test_the_app_home_shows_open_alerts_the_lowest_stock_and_transfers(running, slack):
+    bot, slack_side, _ = await running()
+    await bot.planner.plan_round()
     status = await slack_side.event({"type": "app_home_opened", "user": "U8", "tab": "home"})
     assert status == 200
     await slack.wait_for(lambda s: s.views["U8"])
 
-    view = json.dumps(slack.views["U8"][0])
+    view = json.dumps(slack.views["U8"][0], ensure_ascii=False)
     assert slack.views["U8"][0]["type"] == "home"
     assert "*Open alerts (1)*" in view
     assert "BUTAUD at ALDO Centre Eaton: out of stock" in view
-    assert "`   3` ADERI at ALDO Maine Mall" in view
+    assert "`   3` ADERI at ALDO Maine Mall · pace not known yet" in view
+    assert "*Transfers that would help*\\n`S1` Move 28 ADERI from ALDO Auburn Mall" in view
 
 
 async def test_a_bad_signature_or_an_old_request_is_refused_and_changes_nothing(running):
