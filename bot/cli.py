@@ -148,7 +148,7 @@ def _run() -> int:
         for line in error.lines:
             print(f"inventory-bot: bad setting {line}", file=sys.stderr)
         return 2
-    setup_logging(settings.log_level)
+    setup_logging(settings.log_level, settings.log_format, settings.secrets())
     return asyncio.run(_run_bot(settings))
 
 

@@ -140,12 +140,23 @@ class Settings(BaseSettings):
         description="Slack user IDs allowed to change rules (comma-separated); empty: everyone.",
     )
 
-    # HTTP server and logs
+    # HTTP server (Slack in HTTP mode, the REST API, health, metrics) and logs
     http_host: str = Field("127.0.0.1", description="Address the HTTP server listens on.")
     http_port: int = Field(3000, ge=0, le=65535, description="Port of the HTTP server.")
+    api_token: SecretStr | None = Field(
+        None, description="Bearer token every /api request must carry; unset, /api is open."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="DEBUG, INFO, WARNING or ERROR."
     )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="text: one readable line per event; json: one JSON object per line."
+    )
+
+    def secrets(self) -> list[str]:
+        """The secret values set, for the logs to mask wherever they turn up."""
+        found = (self.slack_bot_token, self.slack_app_token, self.slack_signing_secret)
+        return [s.get_secret_value() for s in (*found, self.api_token) if s is not None]
 
     @field_validator("store_locations_file")
     @classmethod
@@ -217,7 +228,14 @@ class Settings(BaseSettings):
             raise ValueError(f"{url!r} is not an http:// or https:// URL")
         return url if url.endswith("/") else url + "/"
 
-    @field_validator("log_level", "slack_mode", "simulator_mode", mode="before")
+    @field_validator("api_token")
+    @classmethod
+    def _check_api_token(cls, token: SecretStr | None) -> SecretStr | None:
+        if token is not None and len(token.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters (try: openssl rand -hex 24)")
+        return token
+
+    @field_validator("log_level", "slack_mode", "simulator_mode", "log_format", mode="before")
     @classmethod
     def _case_insensitive(cls, value: object, info) -> object:
         if not isinstance(value, str):
@@ -250,7 +268,7 @@ def read_locations(path: Path) -> dict[str, tuple[float, float]]:
         raise ValueError(f"{str(path)!r} {error}") from None
 
 
-_SECRETS = {"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"}
+_SECRETS = {"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "API_TOKEN"}
 
 
 class SettingsError(Exception):

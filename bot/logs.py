@@ -1,12 +1,22 @@
-"""Log setup: one line per event worth logging, message first, then its fields as key=value."""
+"""Log setup: one line per event worth logging, message first, then its fields, as key=value
+text or as one JSON object a line (LOG_FORMAT=json). Secrets never reach the output: the
+tokens in use, and anything shaped like a Slack token, are masked in messages and fields."""
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+import orjson
 
 # Attributes every LogRecord has; anything else on a record came from `extra=` and is a field.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+# Slack bot, user and app-level tokens, wherever they turn up (an error echoing a request...).
+_TOKEN_SHAPE = re.compile(r"\bx(?:ox[abprse]|app)-[A-Za-z0-9-]{6,}")
+MASK = "***"
 
 
 def fields_of(record: logging.LogRecord) -> dict[str, object]:
@@ -28,15 +38,59 @@ class KeyValueFormatter(logging.Formatter):
         return line
 
 
+class JsonFormatter(logging.Formatter):
+    """`{"at": "2026-11-22T10:00:00.123Z", "level": "INFO", "logger": ..., "message": ...,
+    ...fields, "error": traceback}` on one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "at": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update(fields_of(record))
+        if record.exc_text or record.exc_info:
+            entry["error"] = record.exc_text or self.formatException(record.exc_info)
+        return orjson.dumps(entry, default=str).decode()
+
+
+class Redact(logging.Filter):
+    """Masks `secrets` and token-shaped text in a record's message, arguments and fields."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self._clean(record.getMessage())
+        record.args = None
+        for key, value in fields_of(record).items():
+            if isinstance(value, str):
+                setattr(record, key, self._clean(value))
+        if record.exc_info and record.exc_info[1] is not None:
+            # Formatted here, once, so the traceback's text can be masked too.
+            record.exc_text = self._clean(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+    def _clean(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, MASK)
+        return _TOKEN_SHAPE.sub(MASK, text)
+
+
 def _show(value: object) -> str:
     text = str(value)
     return repr(text) if (" " in text or not text or "=" in text) else text
 
 
-def setup_logging(level: str) -> None:
-    """Send the bot's logs to stderr at `level`; quieten chatty libraries."""
+def setup_logging(level: str, fmt: str = "text", secrets: Iterable[str] = ()) -> None:
+    """Send the bot's logs to stderr at `level`, as text or JSON, with `secrets` masked;
+    quieten chatty libraries."""
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(KeyValueFormatter())
+    handler.setFormatter(JsonFormatter() if fmt == "json" else KeyValueFormatter())
+    handler.addFilter(Redact(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

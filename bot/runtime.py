@@ -16,6 +16,9 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 from websockets.asyncio.server import Server
 
+from bot.api.health import Health
+from bot.api.metrics import Metrics
+from bot.api.routes import Api
 from bot.commands.handlers import Commands
 from bot.config import Settings, read_locations
 from bot.core.engine import AlertEngine, EngineSettings
@@ -83,6 +86,7 @@ class Bot:
         self.engine: AlertEngine | None = None
         self.sender: Sender | None = None
         self.reader: aiosqlite.Connection | None = None
+        self._api_db: aiosqlite.Connection | None = None
         self.planner: Planner | None = None
         self.commands: Commands | None = None
         self.web: WebServer | None = None
@@ -94,6 +98,7 @@ class Bot:
         self._feed_tasks: list[asyncio.Task[None]] = []
         self._background: list[asyncio.Task[None]] = []
         self._late_puts: set[asyncio.Task[None]] = set()
+        self.metrics = Metrics(self, clock)  # reads the attributes above when scraped
 
     async def start(self) -> None:
         """Open the database (migrating it), load the alert state, start the sender, the
@@ -122,6 +127,7 @@ class Bot:
             processor=processor,
         )
         await self.writer.start()
+        self.writer.commit_hooks.append(self.metrics.committed)
         self.engine.paces = self.writer.paces
         _tune_garbage_collector()
         if s.alert_channel:
@@ -200,6 +206,19 @@ class Bot:
             clock=self.clock,
         )
         self.web = WebServer(s.http_host, s.http_port)
+        # The API reads on its own connection: a long page never delays a slash command.
+        self._api_db = await database.connect(s.database_path, readonly=True)
+        token = s.api_token.get_secret_value() if s.api_token else None
+        Api(self._api_db, token=token, clock=self.clock).mount(self.web.app)
+        Health(
+            self._api_db,
+            self.feeds,
+            slack_check=slack_client(s).auth_test if s.slack_bot_token else None,
+            slack_problems=self.sender.problems if self.sender else dict,
+            clock=self.clock,
+        ).mount(self.web.app)
+        self.metrics.mount(self.web.app)
+        self.commands.answered.append(self.metrics.answered)
         if s.slack_bot_token is not None:
             client = slack_client(s)
             # Replies and App Home views may meet a 429: wait as told and try again.
@@ -284,9 +303,10 @@ class Bot:
         if self.sender is not None:
             await self.sender.stop()
             self.sender = None
-        if self.reader is not None:
-            await self.reader.close()
-            self.reader = None
+        for connection in (self.reader, self._api_db):
+            if connection is not None:
+                await connection.close()
+        self.reader = self._api_db = None
         if self.db is not None:
             await self.db.close()
             self.db = None

@@ -90,6 +90,8 @@ class Commands:
         self._engine_settings = engine_settings or EngineSettings()
         self._clock = clock
         self._names: NameIndex | None = None
+        # Called with (command, seconds taken, refused) after each answer: the metrics.
+        self.answered: list[Callable[[str, float, bool], None]] = []
         self._names_version: tuple[int, int] | None = None
         self._handlers = {
             "stock": self._stock,
@@ -100,6 +102,13 @@ class Commands:
 
     async def handle(self, request: Request) -> Reply:
         """The reply to `request`, whatever was typed; never raises."""
+        started = time.perf_counter()
+        reply = await self._answer(request)
+        for listener in self.answered:
+            listener(request.command.lstrip("/"), time.perf_counter() - started, reply.error)
+        return reply
+
+    async def _answer(self, request: Request) -> Reply:
         handler = self._handlers.get(request.command.lstrip("/"))
         if handler is None:
             return problem(f"I don't know the command `{request.command[:30]}`.")

@@ -32,6 +32,7 @@ class Delivery:
     first_attempt_at: float | None = None
     # An earlier attempt may have reached Slack (timeout, 5xx, crash): look before posting.
     uncertain: bool = False
+    created_at: float = 0.0  # when the row was committed
 
 
 class Lane:

@@ -73,11 +73,12 @@ class Sender:
         self._db = await database.connect(self._path)
         async with self._db.execute(
             "SELECT o.id, o.channel, o.op, o.incident_id, o.payload, d.attempts, "
-            "d.first_attempt_at FROM outbox o LEFT JOIN deliveries d ON d.outbox_id = o.id "
+            "d.first_attempt_at, o.created_at "
+            "FROM outbox o LEFT JOIN deliveries d ON d.outbox_id = o.id "
             "WHERE d.state IS NULL OR d.state = 'trying' ORDER BY o.id"
         ) as cursor:
             rows = await cursor.fetchall()
-        for outbox_id, channel, op, incident_id, payload, attempts, first in rows:
+        for outbox_id, channel, op, incident_id, payload, attempts, first, created in rows:
             # A row tried before a restart may have reached Slack: look before sending again.
             self._add(
                 channel,
@@ -89,6 +90,7 @@ class Sender:
                     attempts or 0,
                     first,
                     uncertain=bool(attempts),
+                    created_at=created,
                 ),
             )
         if rows:
@@ -97,11 +99,19 @@ class Sender:
     def enqueue(self, rows: list[OutboxRow]) -> None:
         """Rows the writer just committed."""
         for row in rows:
-            self._add(row.channel, Delivery(row.id, row.op, row.incident_id, row.payload))
+            self._add(
+                row.channel,
+                Delivery(row.id, row.op, row.incident_id, row.payload, created_at=row.created_at),
+            )
 
     def pending(self) -> int:
         """Rows not yet delivered, in all channels (including a call under way)."""
         return sum(len(lane.queue) for lane in self._lanes.values())
+
+    def oldest_pending_at(self) -> float | None:
+        """When the oldest row not yet delivered was committed (None if none waits)."""
+        heads = [lane.queue[0].created_at for lane in self._lanes.values() if lane.queue]
+        return min(heads, default=None)
 
     def problems(self) -> dict[str, str]:
         """What Slack refuses now: channel -> reason, and "*" for the token."""

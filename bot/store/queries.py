@@ -77,13 +77,17 @@ class DeadLetter:
     size: int
 
 
-_LEVEL_SELECT = """
-    SELECT s.name, m.name, l.inventory, l.last_sale_at, l.sale_count,
-           l.fast_sold, l.fast_hours, l.slow_sold, l.slow_hours,
-           p.fast_sold, p.fast_hours, p.slow_sold, p.slow_hours, p.at, p.stocked
+# What Level.from_row reads, and from where.
+LEVEL_COLUMNS = """
+    s.name, m.name, l.inventory, l.last_sale_at, l.sale_count,
+    l.fast_sold, l.fast_hours, l.slow_sold, l.slow_hours,
+    p.fast_sold, p.fast_hours, p.slow_sold, p.slow_hours, p.at, p.stocked
+"""
+LEVEL_FROM = """
     FROM levels l JOIN stores s ON s.id = l.store_id JOIN models m ON m.id = l.model_id
     LEFT JOIN model_paces p ON p.model_id = l.model_id
 """
+_LEVEL_SELECT = f"SELECT {LEVEL_COLUMNS} {LEVEL_FROM}"
 
 
 async def levels(

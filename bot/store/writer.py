@@ -11,8 +11,9 @@ import asyncio
 import logging
 import sqlite3
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import aiosqlite
@@ -63,6 +64,7 @@ class WriterStats:
 
     events: int = 0
     bad_frames: int = 0
+    bad_by_reason: Counter[str] = field(default_factory=Counter)
     batches: int = 0
     last_batch_size: int = 0
     last_commit_at: float = 0.0
@@ -262,6 +264,8 @@ class Writer:
         stats = self.stats
         stats.events += len(batch.events)
         stats.bad_frames += len(batch.bad)
+        for bad in batch.bad:
+            stats.bad_by_reason[bad.reason.value] += 1
         stats.batches += 1
         stats.last_batch_size = size
         stats.last_commit_at = now

@@ -1,0 +1,1 @@
+"""REST API, health and metrics: what the bot serves over HTTP beside Slack."""

@@ -1,0 +1,204 @@
+"""/metrics in Prometheus' text format (prometheus-client).
+
+Most figures are read from the bot's own counters when Prometheus scrapes, so the feed's hot
+path pays nothing for them; only what has no counter of its own (batch sizes, command
+latency) is observed as it happens. Each Bot has its own registry.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from bot.core.events import SaleEvent
+from bot.core.feed_health import FeedState
+
+if TYPE_CHECKING:
+    from bot.runtime import Bot
+
+PREFIX = "inventory"
+
+
+class Metrics:
+    """The registry, the observed histograms, and a collector reading the running bot."""
+
+    def __init__(self, bot: Bot, clock: Callable[[], float] = time.time) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.batch_size = Histogram(
+            f"{PREFIX}_writer_batch_events",
+            "Sales committed per writer transaction.",
+            buckets=(1, 10, 50, 100, 500, 1_000, 2_000, 5_000, 10_000),
+            registry=self.registry,
+        )
+        self.command_seconds = Histogram(
+            f"{PREFIX}_command_seconds",
+            "Time to answer a slash command, by command.",
+            ["command", "outcome"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+            registry=self.registry,
+        )
+        self.registry.register(_BotCollector(bot, clock))
+
+    def committed(self, events: Sequence[SaleEvent], _at: float) -> None:
+        """The writer's commit hook."""
+        if events:
+            self.batch_size.observe(len(events))
+
+    def answered(self, command: str, seconds: float, refused: bool) -> None:
+        """The commands' hook."""
+        outcome = "refused" if refused else "answered"
+        self.command_seconds.labels(command, outcome).observe(seconds)
+
+    async def serve(self, _request: web.Request) -> web.Response:
+        response = web.Response(body=generate_latest(self.registry))
+        response.headers["Content-Type"] = CONTENT_TYPE_LATEST
+        return response
+
+    def mount(self, app: web.Application) -> None:
+        app.router.add_get("/metrics", self.serve, allow_head=False)
+
+
+class _BotCollector(Collector):
+    def __init__(self, bot: Bot, clock: Callable[[], float]) -> None:
+        self._bot = bot
+        self._clock = clock
+
+    def collect(self) -> Iterator[Metric]:
+        bot, now = self._bot, self._clock()
+        yield from self._writer(bot)
+        yield from self._feeds(bot, now)
+        yield from self._alerts(bot)
+        yield from self._slack(bot, now)
+        yield from self._transfers(bot)
+
+    def _writer(self, bot: Bot) -> Iterator[Metric]:
+        writer = bot.writer
+        stats = writer.stats if writer is not None else None
+        yield _counter("events", "Sales committed to the database.", stats.events if stats else 0)
+        bad = CounterMetricFamily(
+            f"{PREFIX}_bad_frames", "Frames refused, by reason.", labels=["reason"]
+        )
+        for reason, count in sorted((stats.bad_by_reason if stats else Counter()).items()):
+            bad.add_metric([reason], count)
+        yield bad
+        yield _counter(
+            "writer_batches", "Writer transactions committed.", stats.batches if stats else 0
+        )
+        yield _gauge(
+            "writer_queue_depth",
+            "Items waiting for the writer (the feed waits when it is full).",
+            len(writer.queue) if writer is not None else 0,
+        )
+
+    def _feeds(self, bot: Bot, now: float) -> Iterator[Metric]:
+        up = GaugeMetricFamily(
+            f"{PREFIX}_feed_up", "1 while the feed is connected and fresh.", labels=["feed"]
+        )
+        connects = CounterMetricFamily(
+            f"{PREFIX}_feed_connects", "Connections made to the feed.", labels=["feed"]
+        )
+        reconnects = CounterMetricFamily(
+            f"{PREFIX}_feed_reconnects", "Connections after the first.", labels=["feed"]
+        )
+        messages = CounterMetricFamily(
+            f"{PREFIX}_feed_messages", "Frames received from the feed.", labels=["feed"]
+        )
+        silence = GaugeMetricFamily(
+            f"{PREFIX}_feed_silence_seconds",
+            "Seconds since the feed's last frame.",
+            labels=["feed"],
+        )
+        for feed in bot.feeds:
+            health = feed.health
+            up.add_metric([feed.url], 1.0 if health.state is FeedState.LIVE else 0.0)
+            connects.add_metric([feed.url], health.connects)
+            reconnects.add_metric([feed.url], max(0, health.connects - 1))
+            messages.add_metric([feed.url], health.messages)
+            last = health.last_message_at or health.since
+            silence.add_metric([feed.url], max(0.0, now - last))
+        yield from (up, connects, reconnects, messages, silence)
+
+    def _alerts(self, bot: Bot) -> Iterator[Metric]:
+        family = GaugeMetricFamily(
+            f"{PREFIX}_alerts_open",
+            "Open alerts, by kind, severity and how they are handled.",
+            labels=["kind", "severity", "state"],
+        )
+        counts: Counter[tuple[str, str, str]] = Counter()
+        if bot.engine is not None:
+            now = self._clock()
+            for i in bot.engine.open_incidents():
+                state = (
+                    "muted"
+                    if i.muted_by
+                    else "snoozed"
+                    if i.snoozed(now)
+                    else "acknowledged"
+                    if i.acked_by
+                    else "firing"
+                )
+                severity = i.severity.value if i.severity else ""
+                counts[(i.kind.value, severity, state)] += 1
+        for labels, count in sorted(counts.items()):
+            family.add_metric(list(labels), count)
+        yield family
+
+    def _slack(self, bot: Bot, now: float) -> Iterator[Metric]:
+        sender = bot.sender
+        calls = CounterMetricFamily(
+            f"{PREFIX}_slack_calls",
+            "Slack calls made by the sender: op is post, update or reply; outcome sent, "
+            "rate_limited, retried, failed or refused.",
+            labels=["op", "outcome"],
+        )
+        counts = sender.counts if sender is not None else Counter()
+        for (op, outcome), count in sorted(counts.items()):
+            calls.add_metric([op, outcome], count)
+        yield calls
+        limited = sum(n for (_, outcome), n in counts.items() if outcome == "rate_limited")
+        yield _counter("slack_rate_limited", "Slack calls answered 429 (rate limited).", limited)
+        yield _gauge(
+            "outbox_pending",
+            "Slack calls committed, not yet made.",
+            sender.pending() if sender else 0,
+        )
+        oldest = sender.oldest_pending_at() if sender is not None else None
+        yield _gauge(
+            "outbox_oldest_age_seconds",
+            "Age of the oldest Slack call not yet made (0 when none waits).",
+            max(0.0, now - oldest) if oldest is not None else 0.0,
+        )
+
+    def _transfers(self, bot: Bot) -> Iterator[Metric]:
+        engine, planner = bot.engine, bot.planner
+        transfers = engine.transfers if engine is not None else None
+        yield _gauge(
+            "transfer_suggestions",
+            "Transfer suggestions current now.",
+            len(transfers.suggestions) if transfers else 0,
+        )
+        yield _gauge(
+            "transfers_open",
+            "Accepted transfers not yet seen arriving.",
+            sum(t.open for t in transfers.transfers.values()) if transfers else 0,
+        )
+        yield _gauge(
+            "planner_round_seconds",
+            "How long the planner's last round took.",
+            planner.stats.last_round_seconds if planner else 0.0,
+        )
+
+
+def _counter(name: str, documentation: str, value: float) -> CounterMetricFamily:
+    return CounterMetricFamily(f"{PREFIX}_{name}", documentation, value=value)
+
+
+def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
+    return GaugeMetricFamily(f"{PREFIX}_{name}", documentation, value=value)
