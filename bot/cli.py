@@ -1,4 +1,4 @@
-"""The `inventory-bot` command: `run` (the default) and `simulate`."""
+"""The `inventory-bot` command: `run` (the default), `demo`, `simulate` and `health`."""
 
 from __future__ import annotations
 
@@ -10,14 +10,18 @@ import os
 import signal
 import sqlite3
 import sys
+import urllib.request
 
 from bot.config import SettingsError, load_settings
+from bot.demo import run_demo
 from bot.feed.simulator import SimulatorOptions, serve_feed, server_url, write_lines
 from bot.logs import setup_logging
 from bot.runtime import Bot
 from bot.store.db import SchemaTooNew
 
 log = logging.getLogger("bot")
+
+DEMO_RATE = 20.0  # sales a second in the demo: alerts within seconds, not minutes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,7 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "simulate":
         return _simulate(args)
-    return _run()
+    if args.command == "health":
+        return _health(args.url)
+    if args.command == "demo":
+        return _run(demo=SimulatorOptions(mode="realistic", seed=args.seed, rate=args.rate))
+    return _run(plain=getattr(args, "plain", False))
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,8 +43,34 @@ def _parser() -> argparse.ArgumentParser:
         description="Stock alerts and answers in Slack from a live store-sales feed.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.add_parser(
-        "run", help="run the bot (the default); settings come from the environment and .env"
+    run = commands.add_parser(
+        "run",
+        help="run the bot (the default); settings come from the environment and .env",
+        description="Run the bot. Without SLACK_BOT_TOKEN, in a terminal, it shows the demo's "
+        "live view instead of log lines (see `demo`).",
+    )
+    run.add_argument(
+        "--plain", action="store_true", help="log lines even in a terminal without Slack"
+    )
+    demo = commands.add_parser(
+        "demo",
+        help="the bot on a simulated feed, in this terminal: alerts as Slack would show them, "
+        "and a prompt for /stock, /transfers, /thresholds and /alerts",
+    )
+    demo.add_argument("--seed", type=int, help="random seed of the simulated chain")
+    demo.add_argument(
+        "--rate",
+        type=_positive_float,
+        default=DEMO_RATE,
+        metavar="N",
+        help="sales a second from the simulator (default: %(default)s)",
+    )
+    health = commands.add_parser(
+        "health",
+        help="exit 0 if the bot's /healthz answers, 1 if not (the container's HEALTHCHECK)",
+    )
+    health.add_argument(
+        "--url", help="the URL to ask (default: /healthz on HTTP_PORT of this machine)"
     )
     sim = commands.add_parser(
         "simulate",
@@ -141,13 +175,45 @@ async def _serve(options: SimulatorOptions, host: str, port: int) -> int:
     return 0
 
 
-def _run() -> int:
+def _health(url: str | None) -> int:
+    if url is None:
+        try:
+            port = load_settings().http_port
+        except SettingsError as error:
+            print(f"inventory-bot: bad setting {error.lines[0]}", file=sys.stderr)
+            return 1
+        url = f"http://127.0.0.1:{port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=4) as response:
+            answered = response.status == 200
+    except (OSError, ValueError) as error:
+        print(f"inventory-bot: {url} did not answer: {error}", file=sys.stderr)
+        return 1
+    return 0 if answered else 1
+
+
+def _run(*, plain: bool = False, demo: SimulatorOptions | None = None) -> int:
     try:
         settings = load_settings()
     except SettingsError as error:
         for line in error.lines:
             print(f"inventory-bot: bad setting {line}", file=sys.stderr)
         return 2
+    in_terminal = sys.stdin.isatty() and sys.stdout.isatty()
+    if demo is None and not plain and in_terminal and settings.slack_bot_token is None:
+        # `make run` with no Slack settings yet: show what the bot does, here.
+        demo = SimulatorOptions(mode=settings.simulator_mode, rate=DEMO_RATE)
+    if demo is not None:
+        if not in_terminal:
+            print(
+                "inventory-bot: the demo needs a terminal; try `inventory-bot run`", file=sys.stderr
+            )
+            return 2
+        # The screen is the demo's: logs go to a file beside the database.
+        log_file = settings.database_path.parent / "demo.log"
+        log_file.parent.mkdir(parents=True, exist_ok=True)
+        setup_logging(settings.log_level, settings.log_format, settings.secrets(), log_file)
+        return asyncio.run(run_demo(settings, demo))
     setup_logging(settings.log_level, settings.log_format, settings.secrets())
     return asyncio.run(_run_bot(settings))
 

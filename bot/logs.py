@@ -9,6 +9,7 @@ import re
 import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import orjson
 
@@ -85,10 +86,12 @@ def _show(value: object) -> str:
     return repr(text) if (" " in text or not text or "=" in text) else text
 
 
-def setup_logging(level: str, fmt: str = "text", secrets: Iterable[str] = ()) -> None:
-    """Send the bot's logs to stderr at `level`, as text or JSON, with `secrets` masked;
-    quieten chatty libraries."""
-    handler = logging.StreamHandler(sys.stderr)
+def setup_logging(
+    level: str, fmt: str = "text", secrets: Iterable[str] = (), path: Path | None = None
+) -> None:
+    """Send the bot's logs to stderr (or the file at `path`) at `level`, as text or JSON,
+    with `secrets` masked; quieten chatty libraries."""
+    handler = logging.StreamHandler(sys.stderr) if path is None else logging.FileHandler(path)
     handler.setFormatter(JsonFormatter() if fmt == "json" else KeyValueFormatter())
     handler.addFilter(Redact(secrets))
     root = logging.getLogger()

@@ -78,8 +78,10 @@ class Bot:
         *,
         clock: Callable[[], float] = time.time,
         transport: Transport | None = None,
+        simulator: SimulatorOptions | None = None,
     ) -> None:
         self.settings = settings
+        self._simulator = simulator or SimulatorOptions(mode=settings.simulator_mode)
         self.clock = clock
         self.db: aiosqlite.Connection | None = None
         self.writer: Writer | None = None
@@ -137,9 +139,7 @@ class Bot:
             )
         urls = list(s.feed_urls)
         if not urls:
-            self.simulator = await serve_feed(
-                SimulatorOptions(mode=s.simulator_mode), "127.0.0.1", 0
-            )
+            self.simulator = await serve_feed(self._simulator, "127.0.0.1", 0)
             urls = [server_url(self.simulator)]
             log.info(
                 "no FEED_URLS set: reading the built-in simulator", extra={"mode": s.simulator_mode}
@@ -187,9 +187,9 @@ class Bot:
             extra={
                 "database": str(s.database_path),
                 "feeds": len(urls),
-                "slack": "console"
-                if isinstance(self._transport, ConsoleTransport)
-                else s.slack_api_url,
+                "slack": s.slack_api_url
+                if isinstance(self._transport, SlackTransport)
+                else type(self._transport).__name__,
             },
         )
 

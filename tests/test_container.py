@@ -1,0 +1,87 @@
+"""The container files: the Dockerfile passes hadolint, compose.yaml wires the two images
+together, and the commands they run work. (No Docker daemon here: the images are not built
+in the tests; the README says how to.)"""
+
+import asyncio
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from tests.helpers import BOT, BotProcess, eventually, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+HADOLINT = str(Path(sys.executable).parent / "hadolint")
+
+
+def dockerfile() -> str:
+    return (ROOT / "Dockerfile").read_text()
+
+
+def stage_cmd(stage: str) -> list[str]:
+    section = dockerfile().split(f" AS {stage}\n", 1)[1].split("\nFROM ", 1)[0]
+    (cmd,) = re.findall(r"^CMD (\[.*\])$", section, re.MULTILINE)
+    return yaml.safe_load(cmd)
+
+
+def test_the_dockerfile_passes_hadolint():
+    result = subprocess.run(
+        [HADOLINT, str(ROOT / "Dockerfile")], check=False, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_bot_image_runs_as_a_user_keeps_its_database_on_a_volume_and_checks_health():
+    bot = dockerfile().split(" AS bot\n", 1)[1]
+    assert "USER 10001" in bot
+    assert 'VOLUME ["/data"]' in bot
+    assert "DATABASE_PATH=/data/inventory.db" in bot
+    assert 'CMD ["inventory-bot", "health"]' in bot
+    assert stage_cmd("bot") == ["inventory-bot", "run"]
+
+
+def test_compose_runs_the_bot_beside_the_feed_it_reads():
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    feed, bot = compose["services"]["feed"], compose["services"]["bot"]
+    assert feed["build"]["target"] == "feed"
+    assert bot["build"]["target"] == "bot"
+    port = next(a for a in stage_cmd("feed") if a.startswith("--port=")).split("=")[1]
+    assert bot["environment"]["FEED_URLS"] == f"ws://feed:{port}/"
+    assert bot["depends_on"] == ["feed"]
+    assert any(v.endswith(":/data") for v in bot["volumes"])
+
+
+def test_the_feed_image_command_prints_sales_as_websocketd_wants_them():
+    command = stage_cmd("feed")
+    generator = command[command.index("inventory-bot") :]
+    argv = [BOT, *generator[1:], "--count=3"]
+    lines = subprocess.run(argv, check=True, capture_output=True, text=True, timeout=30).stdout
+    lines = lines.splitlines()
+    assert len(lines) == 3
+    assert all(set(yaml.safe_load(line)) == {"store", "model", "inventory"} for line in lines)
+
+
+async def health_command(port: int) -> int:
+    """`inventory-bot health`'s exit code, as the container's HEALTHCHECK runs it."""
+    process = await asyncio.create_subprocess_exec(
+        BOT, "health", env={"HTTP_PORT": str(port)}, stderr=asyncio.subprocess.DEVNULL
+    )
+    return await process.wait()
+
+
+async def test_the_health_command_says_whether_the_bot_answers(tmp_path):
+    port = free_port()
+    assert await health_command(port) == 1  # nothing listens yet
+    bot = BotProcess(tmp_path, HTTP_PORT=str(port), FEED_URLS="ws://127.0.0.1:9/")
+    try:
+        await eventually(
+            lambda: _passes(port), what="inventory-bot health to pass once the bot is up"
+        )
+    finally:
+        assert bot.terminate() == 0
+
+
+async def _passes(port: int) -> bool:
+    return await health_command(port) == 0
