@@ -373,7 +373,15 @@ class AlertEngine:
         return stale
 
     def accept_transfer(self, suggestion_id: int, user: str, now: float) -> Transfer:
-        t = self.transfers.accept(suggestion_id, user, now)
+        found = self.transfers.suggestions.get(suggestion_id)
+        levels: tuple[int | None, int | None] = (None, None)
+        if found is not None and self.paces is not None:
+            s = found.suggestion
+            levels = tuple(  # the levels now: the plan may be half a minute old
+                shelf.level if (shelf := self.paces.shelf(store, s.model)) else None
+                for store in (s.source, s.target)
+            )
+        t = self.transfers.accept(suggestion_id, user, now, levels)
         if t is None:
             raise CommandError(_GONE.format(suggestion_id))
         self._transfer_note(t, now, f"<@{user}> accepted transfer T{t.id} ({t.quantity} pairs).")

@@ -123,16 +123,21 @@ class TransferBook:
         return incoming, outgoing
 
     def blocked(self, model: str, now: float) -> frozenset[tuple[str, str]]:
-        """(from, to) pairs not to suggest: back along a recent transfer, or dismissed."""
+        """(from, to) pairs not to suggest: back along a transfer still open or closed lately,
+        or a suggestion dismissed lately."""
         pairs = set()
         for t in self.transfers.values():
-            if t.model != model or now - t.at > self.settings.block_for:
+            if t.model != model or t.status is Status.CANCELLED or not self._recent(t, now):
                 continue
             if t.status is Status.DISMISSED:
                 pairs.add((t.source, t.target))
-            elif t.status is not Status.CANCELLED:
+            else:
                 pairs.add((t.target, t.source))
         return frozenset(pairs)
+
+    def _recent(self, t: Transfer, now: float) -> bool:
+        """Open, or closed (dismissed) less than `block_for` ago."""
+        return t.open or now - (t.closed_at or t.at) <= self.settings.block_for
 
     def set_plan(self, model: str, plan: list[Suggestion], version: int, now: float) -> bool:
         """Make `plan` the model's current suggestions, unless its transfers changed since the
@@ -151,6 +156,8 @@ class TransferBook:
                 self.shown.add((suggestion.target, model))
             old = self.suggestions.get(number)
             if old is None or old.suggestion != suggestion:
+                if old is not None and old.suggestion.quantity != suggestion.quantity:
+                    self.shown.add((suggestion.target, model))  # alerts show the new quantity
                 self.suggestions[number] = Suggested(number, suggestion, now)
                 self._changes.suggestions[number] = self.suggestions[number]
             fresh[pair] = number
@@ -165,13 +172,26 @@ class TransferBook:
 
     # -- what people do -----------------------------------------------------------------
 
-    def accept(self, suggestion_id: int, user: str, now: float) -> Transfer | None:
-        """Accept a current suggestion: None if it is not current any more."""
+    def accept(
+        self,
+        suggestion_id: int,
+        user: str,
+        now: float,
+        levels: tuple[int | None, int | None] = (None, None),
+    ) -> Transfer | None:
+        """Accept a current suggestion: None if it is not current any more. `levels` are the
+        source's and the target's levels now, if known (the plan saw older ones): what the
+        feed shows from here on is measured from them."""
         found = self.suggestions.get(suggestion_id)
         if found is None:
             return None
         s = found.suggestion
         transfer = self._new_transfer(found, Status.ACCEPTED, user, now)
+        source_now, target_now = levels
+        if source_now is not None:
+            transfer.source_last = source_now
+        if target_now is not None:
+            transfer.target_low = target_now
         for key in ((s.source, s.model), (s.target, s.model)):
             self.watched.setdefault(key, set()).add(transfer.id)
         return transfer
@@ -207,13 +227,16 @@ class TransferBook:
                 if t.source_gone >= enough:
                     t.sent = True
                     self._changed(t)
-                    self.replan.add(model)
+                else:
+                    self._changes.transfers[t.id] = t  # progress kept across a restart
             if store == t.target:
-                if level - t.target_low >= enough:
+                # The level is after this sale: the pairs that arrived are level + 1 - low.
+                if level + 1 - t.target_low >= enough:
                     self._close(t, Status.RECEIVED, now, None)
                     received.append(t)
                 elif level < t.target_low:
                     t.target_low = level
+                    self._changes.transfers[t.id] = t
         return received
 
     def tick(self, now: float) -> list[Transfer]:
@@ -224,7 +247,7 @@ class TransferBook:
             if t.open and now - t.at >= self.settings.expire_after:
                 self._close(t, Status.EXPIRED, now, None)
                 expired.append(t)
-            elif not t.open and now - t.at > self.settings.block_for:
+            elif not self._recent(t, now):
                 del self.transfers[t.id]
         return expired
 

@@ -303,7 +303,8 @@ async def load_engine(
     async with db.execute(f"SELECT {SUGGESTION_COLUMNS} FROM suggestions") as cursor:
         suggestions = [suggestion_from_row(row) for row in await cursor.fetchall()]
     async with db.execute(
-        f"SELECT {TRANSFER_COLUMNS} FROM transfers WHERE status = 'accepted' OR at > ?",
+        f"SELECT {TRANSFER_COLUMNS} FROM transfers "
+        "WHERE status = 'accepted' OR coalesce(closed_at, at) > ?",
         (now - settings.transfers.block_for,),
     ) as cursor:
         recent = [transfer_from_row(row) for row in await cursor.fetchall()]

@@ -75,18 +75,54 @@ def test_a_transfer_never_seen_arriving_expires_and_frees_its_pairs():
     assert book.reserved("ADERI") == ({}, {})
 
 
-def test_no_ping_pong_and_no_suggestion_made_again_once_dismissed_for_a_day():
+def test_no_ping_pong_while_a_transfer_is_open_and_for_a_day_after_it_arrives():
     book = TransferBook()
-    book.accept(planned(book, move(6)).id, "U1", 0)
-    assert ("Auburn", "Maine") in book.blocked("ADERI", 60)
-
+    t = book.accept(planned(book, move(6)).id, "U1", 0)
     other = planned(book, move(4, source="Eaton"), at=60)
     book.dismiss(other.id, "U2", 60)
     blocked = book.blocked("ADERI", 120)
-    assert ("Eaton", "Auburn") in blocked
-    assert ("Maine", "Auburn") not in blocked  # that one was accepted, not refused
+    assert ("Auburn", "Maine") in blocked  # back along the open transfer
+    assert ("Eaton", "Auburn") in blocked  # dismissed: not suggested again
+    assert ("Maine", "Auburn") not in blocked  # accepted, not refused
+
     book.tick(25 * H)
-    assert book.blocked("ADERI", 25 * H) == frozenset()
+    # Still on its way after a day: still blocked. The dismissal is a day old: free again.
+    assert book.blocked("ADERI", 25 * H) == frozenset({("Auburn", "Maine")})
+    book.sale("Auburn", "ADERI", 8, 30 * H)  # arrived: lowest was 3, now 8 after a sale
+    assert t.status is Status.RECEIVED
+    book.tick(53 * H)
+    assert ("Auburn", "Maine") in book.blocked("ADERI", 53 * H)  # a day from arrival
+    book.tick(55 * H)
+    assert book.blocked("ADERI", 55 * H) == frozenset()
+
+
+def test_a_two_pair_transfer_is_received_at_the_first_sale_after_it_arrives():
+    book = TransferBook()
+    t = book.accept(planned(book, move(2, target_level=3)).id, "U1", 0)
+    assert book.sale("Auburn", "ADERI", 4, 60) == [t]  # 3 + 2 arrived - 1 sold
+
+
+def test_progress_is_saved_and_measured_from_the_levels_at_acceptance():
+    book = TransferBook()
+    s = planned(book, move(6, source_level=40, target_level=3))
+    # By the time someone accepts, Maine has sold down to 30 and Auburn to 2.
+    t = book.accept(s.id, "U1", 0, levels=(30, 2))
+    book.take_changes()
+    book.sale("Maine", "ADERI", 29, 60)  # one sale: nothing sent yet
+    assert not t.sent
+    assert book.take_changes().transfers == {t.id: t}  # its progress is persisted
+    book.sale("Auburn", "ADERI", 1, 70)
+    assert book.take_changes().transfers[t.id].target_low == 1
+
+
+def test_a_suggestion_whose_quantity_changes_is_shown_again():
+    book = TransferBook()
+    planned(book, move(6))
+    book.shown.clear()
+    planned(book, move(6), at=30)
+    assert book.shown == set()
+    planned(book, move(9), at=60)
+    assert book.shown == {("Auburn", "ADERI")}
 
 
 def test_cancelling_frees_the_reservation_and_blocks_nothing():
