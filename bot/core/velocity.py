@@ -14,7 +14,8 @@ Rates are pairs sold per hour of being in stock. Pure: times are passed in.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -72,6 +73,22 @@ def advance(pace: Pace, at: float) -> None:
     pace.fast_hours = pace.fast_hours * fast + stocked * _FAST_HOURS * (1 - fast)
     pace.slow_hours = pace.slow_hours * slow + stocked * _SLOW_HOURS * (1 - slow)
     pace.at = at
+
+
+def pooled(shelves: Iterable[Pace]) -> Pace:
+    """A model's pace from its shelves' (each brought to the latest of their times)."""
+    shelves = list(shelves)
+    at = max((shelf.at for shelf in shelves), default=0.0)
+    total = Pace(at=at)
+    for stored in shelves:
+        shelf = replace(stored)
+        advance(shelf, at)
+        total.fast_sold += shelf.fast_sold
+        total.fast_hours += shelf.fast_hours
+        total.slow_sold += shelf.slow_sold
+        total.slow_hours += shelf.slow_hours
+        total.stocked += shelf.stocked
+    return total
 
 
 class PaceBook:

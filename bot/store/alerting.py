@@ -337,7 +337,12 @@ async def next_outbox_id(db: aiosqlite.Connection) -> int:
 
 
 async def _next_id(db: aiosqlite.Connection, table: str) -> int:
-    # Ids are never reused: the highest, not the count, even if older rows were deleted.
-    async with db.execute(f"SELECT max(id) FROM {table}") as cursor:
+    # The highest id, not the count. Only suggestions are ever deleted, and their table is
+    # AUTOINCREMENT (migration 5): sqlite_sequence remembers ids whose rows are gone.
+    async with db.execute(
+        f"SELECT max(coalesce((SELECT max(id) FROM {table}), 0), "
+        "coalesce((SELECT seq FROM sqlite_sequence WHERE name = ?), 0))",
+        (table,),
+    ) as cursor:
         (last,) = await cursor.fetchone()
-    return (last or 0) + 1
+    return last + 1

@@ -11,7 +11,7 @@ from bot.core.incidents import Incident
 from bot.core.replay import Sale
 from bot.core.rules import Channel, Rule, Scope, Thresholds
 from bot.core.transfer_book import Suggested, Transfer
-from bot.core.velocity import Pace, PaceBook, Rate, rate
+from bot.core.velocity import Pace, PaceBook, Rate, pooled, rate
 from bot.store.codec import (
     INCIDENT_COLUMNS,
     SUGGESTION_COLUMNS,
@@ -256,6 +256,12 @@ async def load_paces(db: aiosqlite.Connection, book: PaceBook) -> None:
     ) as cursor:
         async for model, *pace in cursor:
             book.models[model] = Pace(*pace)
+    # A database from before paces were kept (migration 4) has shelves but no model paces:
+    # the model's must count the shelves holding stock, or a shelf selling out would make
+    # the model's count negative.
+    for model, stores in book.shelves.items():
+        if model not in book.models:
+            book.models[model] = pooled(stores.values())
 
 
 async def open_incidents(

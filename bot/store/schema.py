@@ -230,6 +230,37 @@ MIGRATIONS: list[str] = [
     CREATE INDEX transfers_open ON transfers (model) WHERE status = 'accepted';
     CREATE INDEX transfers_by_time ON transfers (at);
     """,
+    # 5: suggestion ids are never given twice, even when the newest suggestions were replaced
+    # just before a restart: a Slack button still showing "Accept S41" must not accept another
+    # move. AUTOINCREMENT keeps the highest id ever used in sqlite_sequence; copying the rows
+    # over seeds it. (Version 4 databases may already have reused an id; nothing can tell.)
+    """
+    CREATE TABLE suggestions_5 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        model TEXT NOT NULL,
+        source TEXT NOT NULL,
+        target TEXT NOT NULL,
+        quantity INTEGER NOT NULL,
+        why TEXT NOT NULL,
+        urgency REAL NOT NULL,
+        by_rate INTEGER NOT NULL,
+        source_before REAL NOT NULL,
+        source_after REAL NOT NULL,
+        target_before REAL NOT NULL,
+        target_after REAL NOT NULL,
+        source_level INTEGER NOT NULL,
+        target_level INTEGER NOT NULL,
+        km REAL,
+        planned_at REAL NOT NULL
+    );
+    INSERT INTO suggestions_5 SELECT * FROM suggestions;
+    DROP TABLE suggestions;
+    ALTER TABLE suggestions_5 RENAME TO suggestions;
+    CREATE INDEX suggestions_by_urgency ON suggestions (by_rate DESC, urgency);
+    CREATE INDEX suggestions_by_model ON suggestions (model, by_rate DESC, urgency);
+    CREATE INDEX suggestions_by_source ON suggestions (source);
+    CREATE INDEX suggestions_by_target ON suggestions (target);
+    """,
 ]
 
 # Levels at or below this are indexed (migration 3): the lowest of the chain are found fast.

@@ -11,6 +11,7 @@ from bot.core.events import SaleEvent
 from bot.core.rules import QuietHours, RuleError, Scope, Thresholds
 from bot.store import db as database
 from bot.store.alerting import AlertingProcessor, Command, load_engine, next_outbox_id
+from bot.store.schema import MIGRATIONS
 from bot.store.writer import Writer
 from tests.helpers import move
 
@@ -163,3 +164,42 @@ async def test_paces_suggestions_and_transfers_survive_a_restart(tmp_path):
             "SELECT status FROM transfers WHERE id = ?", (accepted.id,)
         ).fetchone() == ("received",)
         assert db.execute("SELECT count(*) FROM suggestions").fetchone() == (1,)
+
+
+async def test_a_suggestion_id_is_never_given_twice_across_a_restart(tmp_path):
+    # A Slack message still shows "Accept S2" after S2 was replaced and the bot restarted:
+    # the button must find nothing rather than accept whatever move got the number next.
+    path = tmp_path / "inventory.db"
+    async with Running(path) as bot:
+        await bot.command(
+            lambda e, at: e.set_plans([("ADERI", [move(8), move(3, "Eaton")], 0)], at)
+        )
+        given = set(bot.engine.transfers.suggestions)
+        await bot.command(lambda e, at: e.set_plans([("ADERI", [], 0)], at))
+        assert not bot.engine.transfers.suggestions
+
+    async with Running(path) as again:
+        await again.command(lambda e, at: e.set_plans([("ADERI", [move(5)], 0)], at))
+        (new,) = again.engine.transfers.suggestions
+        assert new > max(given)
+        with pytest.raises(CommandError, match=f"S{max(given)}"):
+            await again.command(lambda e, at: e.accept_transfer(max(given), "U1", at))
+
+
+async def test_a_database_from_before_paces_counts_its_stocked_shelves(tmp_path):
+    path = tmp_path / "inventory.db"
+    with sqlite3.connect(path) as old:  # as version 3 left it: levels, but no paces yet
+        for migration in MIGRATIONS[:3]:
+            old.executescript(migration)
+        old.execute("PRAGMA user_version = 3")
+        old.execute("INSERT INTO stores VALUES (1, 'Maine', 0), (2, 'Auburn', 0)")
+        old.execute("INSERT INTO models VALUES (1, 'ADERI', 0)")
+        old.execute("INSERT INTO levels VALUES (1, 1, 3, 900, 7, 0), (2, 1, 5, 900, 4, 0)")
+
+    async with Running(path) as bot:
+        assert bot.writer.paces.models["ADERI"].stocked == 2
+        await bot.sale("Maine", "ADERI", 0, at=2000.0)  # sells out
+        await bot.writer.wait_for(lambda s: s.events == 1)
+        assert bot.writer.paces.models["ADERI"].stocked == 1
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT stocked FROM model_paces").fetchall() == [(1,)]
