@@ -109,8 +109,9 @@ class Api:
 
     def _check_token(self, request: web.Request) -> None:
         scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+        # aiohttp keeps bytes that are not UTF-8 as surrogates: encode them back, not fail.
         if scheme.lower() != "bearer" or not hmac.compare_digest(
-            given.strip().encode(), self._token.encode()
+            given.strip().encode("utf-8", "surrogateescape"), self._token.encode()
         ):
             raise ApiError(401, "unauthorized", "send the API token: Authorization: Bearer <token>")
 

@@ -1,5 +1,6 @@
 """The REST API over HTTP: every endpoint, filter, page and refusal."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -187,3 +188,15 @@ async def test_with_a_token_every_api_request_needs_it_and_health_does_not(api):
     assert status == 200
     status, document, _ = await client.get("/api/openapi.json")
     assert document["security"] == [{"token": []}]
+
+
+async def test_a_token_that_is_not_utf8_is_refused_not_a_server_error(api):
+    bot, _, _ = await api(token=TOKEN)
+    reader, writer = await asyncio.open_connection("127.0.0.1", bot.web.port)
+    writer.write(
+        b"GET /api/stock HTTP/1.1\r\nHost: bot\r\nAuthorization: Bearer \xff\xfe-token\r\n"
+        b"Connection: close\r\n\r\n"
+    )
+    answer = await reader.read()
+    writer.close()
+    assert answer.startswith(b"HTTP/1.1 401 "), answer[:200]
