@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.core.secrets import shown_url, url_secrets
 from bot.core.transfers import parse_locations
 
 
@@ -156,7 +157,8 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """The secret values set, for the logs to mask wherever they turn up."""
         found = (self.slack_bot_token, self.slack_app_token, self.slack_signing_secret)
-        return [s.get_secret_value() for s in (*found, self.api_token) if s is not None]
+        tokens = [s.get_secret_value() for s in (*found, self.api_token) if s is not None]
+        return tokens + [secret for url in self.feed_urls for secret in url_secrets(url)]
 
     @field_validator("store_locations_file")
     @classmethod
@@ -216,8 +218,12 @@ class Settings(BaseSettings):
     def _check_urls(cls, urls: list[str]) -> list[str]:
         for url in urls:
             parts = urlsplit(url)
+            try:
+                parts.port  # noqa: B018 - reading it checks it
+            except ValueError:
+                raise ValueError(f"{shown_url(url)!r} has a port that is not a number") from None
             if parts.scheme not in ("ws", "wss") or not parts.hostname:
-                raise ValueError(f"{url!r} is not a ws:// or wss:// URL")
+                raise ValueError(f"{shown_url(url)!r} is not a ws:// or wss:// URL")
         return urls
 
     @field_validator("slack_api_url")

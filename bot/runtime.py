@@ -160,10 +160,12 @@ class Bot:
             # The engine learns of each feed now, so one that never connects is noticed too.
             now = self.clock()
             self._feed_changed(
-                Transition(feed.url, feed.health.state, feed.health.state, now, "not connected yet")
+                Transition(
+                    feed.name, feed.health.state, feed.health.state, now, "not connected yet"
+                )
             )
         self._feed_tasks = [
-            asyncio.create_task(feed.run(), name=f"feed {feed.url}") for feed in self.feeds
+            asyncio.create_task(feed.run(), name=f"feed {feed.name}") for feed in self.feeds
         ]
         self.planner = Planner(
             self.writer.paces,

@@ -61,7 +61,7 @@ class Health:
             detail = "connected, messages flowing" if live else health.state.value
             if not live and health.last_error:
                 detail += f": {health.last_error}"
-            checks[f"feed {feed.url}"] = {"ok": live, "detail": detail}
+            checks[f"feed {feed.name}"] = {"ok": live, "detail": detail}
         if self._slack_check is not None:
             checks["slack"] = await self._slack(now)
         return checks

@@ -117,12 +117,12 @@ class _BotCollector(Collector):
         )
         for feed in bot.feeds:
             health = feed.health
-            up.add_metric([feed.url], 1.0 if health.state is FeedState.LIVE else 0.0)
-            connects.add_metric([feed.url], health.connects)
-            reconnects.add_metric([feed.url], max(0, health.connects - 1))
-            messages.add_metric([feed.url], health.messages)
+            up.add_metric([feed.name], 1.0 if health.state is FeedState.LIVE else 0.0)
+            connects.add_metric([feed.name], health.connects)
+            reconnects.add_metric([feed.name], max(0, health.connects - 1))
+            messages.add_metric([feed.name], health.messages)
             last = health.last_message_at or health.since
-            silence.add_metric([feed.url], max(0.0, now - last))
+            silence.add_metric([feed.name], max(0.0, now - last))
         yield from (up, connects, reconnects, messages, silence)
 
     def _alerts(self, bot: Bot) -> Iterator[Metric]:

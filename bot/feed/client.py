@@ -22,6 +22,7 @@ from websockets.frames import CloseCode, Frame, Opcode
 from bot.core.backoff import reconnect_delay
 from bot.core.events import BadFrame, SaleEvent, parse_frame, too_large
 from bot.core.feed_health import FeedHealth, FeedState, Transition
+from bot.core.secrets import shown_url
 from bot.core.throttle import LogThrottle
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,8 @@ class _FeedConnection(ClientConnection):
 
 
 class FeedClient:
-    """Reads one feed URL into `submit`. `run()` returns only when cancelled."""
+    """Reads one feed URL into `submit`. `run()` returns only when cancelled. `name` is the
+    URL with its credentials hidden: every report uses it, only the connection uses `url`."""
 
     def __init__(
         self,
@@ -72,8 +74,8 @@ class FeedClient:
         clock: Callable[[], float] = time.time,
         jitter: Callable[[], float] = random.random,
     ) -> None:
-        self.url = url
-        self.health = FeedHealth(url, stale_after=stale_after, now=clock())
+        self.url, self.name = url, shown_url(url)
+        self.health = FeedHealth(self.name, stale_after=stale_after, now=clock())
         self.bad_frames: Counter[str] = Counter()
         self.failed_attempts = 0
         self._offer = offer
@@ -124,7 +126,7 @@ class FeedClient:
                 log.warning(
                     "feed unreachable; retrying",
                     extra={
-                        "url": self.url,
+                        "url": self.name,
                         "reason": reason,
                         "attempt": attempt + 1,
                         "retry_in_s": round(delay, 2),
@@ -140,7 +142,7 @@ class FeedClient:
         if suppressed:
             log.warning(
                 "more bad frames",
-                extra={"url": self.url, **{f"bad_{k}": v for k, v in sorted(suppressed.items())}},
+                extra={"url": self.name, **{f"bad_{k}": v for k, v in sorted(suppressed.items())}},
             )
 
     @property
@@ -148,12 +150,12 @@ class FeedClient:
         return self.health.state is FeedState.LIVE
 
     async def _receive(self, ws: _FeedConnection) -> None:
-        kinds, clock, url, health = ws.binary_messages, self._clock, self.url, self.health
+        kinds, clock, name, health = ws.binary_messages, self._clock, self.name, self.health
         offer = self._offer
         while True:
             data = await ws.recv(decode=False)
             now = clock()
-            item = parse_frame(data, binary=kinds.popleft(), at=now, feed=url)
+            item = parse_frame(data, binary=kinds.popleft(), at=now, feed=name)
             transition = health.message(now)
             if transition is not None:
                 self._report(transition)
@@ -165,7 +167,7 @@ class FeedClient:
 
     async def _closed(self, closed: ConnectionClosed) -> str:
         if closed.sent is not None and closed.sent.code == CloseCode.MESSAGE_TOO_BIG:
-            bad = too_large(WS_MAX_FRAME_BYTES, at=self._clock(), feed=self.url)
+            bad = too_large(WS_MAX_FRAME_BYTES, at=self._clock(), feed=self.name)
             self._bad(bad)
             waiting = self._offer(bad)
             if waiting is not None:
@@ -178,7 +180,7 @@ class FeedClient:
             log.warning(
                 "bad frame",
                 extra={
-                    "url": self.url,
+                    "url": self.name,
                     "reason": bad.reason.value,
                     "detail": bad.detail,
                     "sample": bad.sample[:80],

@@ -36,14 +36,15 @@ class Client:
 
 @pytest.fixture
 async def api(make_settings):
-    """Starts the bot (API_TOKEN given as `token=`) and returns (bot, client, feed)."""
+    """Starts the bot (API_TOKEN given as `token=`, `credentials="user:pass@"` put in the feed
+    URL) and returns (bot, client, feed)."""
     started = []
 
-    async def start(token: str | None = None, **settings):
+    async def start(token: str | None = None, credentials: str = "", **settings):
         feed = await ScriptedFeed([SEED]).__aenter__()
         bot = Bot(
             make_settings(
-                feed_urls=[feed.url],
+                feed_urls=[feed.url.replace("//", f"//{credentials}") if credentials else feed.url],
                 alert_channel=CHANNEL,
                 alert_gate_seconds=0,
                 api_token=token,

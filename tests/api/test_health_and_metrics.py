@@ -121,3 +121,19 @@ async def test_readiness_asks_slack_when_a_token_is_set(api):
         assert status == (200 if ready else 503)
         assert body["checks"]["slack"]["ok"] is ready
         assert detail in body["checks"]["slack"]["detail"]
+
+
+async def test_a_feed_urls_password_and_query_show_nowhere(api, caplog):
+    secret = "s3cret-pass"
+    bot, client, feed = await api(credentials="reader:s3cret-pass@")
+    shown = feed.url.replace("//", "//***@")
+    assert bot.feeds[0].name == shown
+
+    _, ready, _ = await client.get("/readyz")
+    async with client.session.get(client.base + "/metrics") as response:
+        exposed = await response.text()
+    _, events, _ = await client.get("/api/events")
+    seen = [str(ready), exposed, str(events), caplog.text]
+    assert f"feed {shown}" in ready["checks"]
+    assert {event["feed"] for event in events["items"]} == {shown}
+    assert not [text for text in seen if secret in text]
