@@ -36,7 +36,7 @@ from bot.store import queries
 DEMO_CHANNEL = "C0DEMO"
 DEMO_USER = "U0DEMO"
 REFRESH = 0.25  # seconds between two redraws
-HELP = (
+HELP = Text.from_markup(
     "Type a command as in Slack: [bold]/stock maine[/bold], [bold]/stock aderi[/bold], "
     "[bold]/transfers[/bold], [bold]/alerts[/bold], [bold]/thresholds set low=3[/bold], "
     "[bold]/alerts ack 1[/bold]; [bold]help[/bold] for more; [bold]q[/bold] to quit."
@@ -97,7 +97,7 @@ class Screen:
     def __init__(self, bot: Bot, transport: DemoTransport, channel: str) -> None:
         self.bot, self.transport, self.channel = bot, transport, channel
         self.typed = ""
-        self.answer: str = HELP
+        self.answer: Text = HELP
         self.lowest: list[queries.Level] = []
         self._started = time.monotonic()
 
@@ -106,8 +106,8 @@ class Screen:
         layout.split_column(
             Layout(self._progress(), size=4),
             Layout(name="middle"),
-            Layout(Panel(Text.from_markup(self.answer), title="Answer"), size=12),
-            Layout(Text.from_markup(f"[bold green]>[/bold green] {_plain(self.typed)}▌"), size=1),
+            Layout(Panel(self.answer, title="Answer"), size=12),
+            Layout(Text.assemble(("> ", "bold green"), self.typed, "▌"), size=1),
         )
         layout["middle"].split_row(
             Layout(self._alerts(height - 17), ratio=3), Layout(self._stock(), ratio=2)
@@ -145,9 +145,7 @@ class Screen:
 
     def _stock(self) -> Panel:
         rows = [
-            Text.from_markup(
-                f"[cyan]{level.inventory:>4}[/cyan] {_plain(level.model)} at {_plain(level.store)}"
-            )
+            Text.assemble((f"{level.inventory:>4}", "cyan"), f" {level.model} at {level.store}")
             for level in self.lowest
         ] or [Text("No sales yet.")]
         return Panel(Group(*rows), title="Lowest stock")
@@ -174,17 +172,11 @@ def _message_lines(message: Message) -> list[Text]:
         if b.get("type") in ("header", "section") and b.get("text")
     ] or [message.text]
     title, *body = texts
-    lines = [
-        Text.from_markup(f"[bold]{to_rich(title)}[/bold]" + (" (edited)" if message.edited else ""))
-    ]
+    lines = [Text.assemble(to_rich(title, "bold"), " (edited)" if message.edited else "")]
     for part in body:
-        lines.extend(Text.from_markup("  " + to_rich(row)) for row in part.splitlines())
-    lines.extend(Text.from_markup("    ↳ " + to_rich(reply)) for reply in message.replies[-2:])
+        lines.extend(Text.assemble("  ", to_rich(row)) for row in part.splitlines())
+    lines.extend(Text.assemble("    ↳ ", to_rich(reply)) for reply in message.replies[-2:])
     return lines
-
-
-def _plain(text: str) -> str:
-    return to_rich(text.replace("*", "∗").replace("`", "'"))
 
 
 @contextlib.contextmanager
@@ -264,12 +256,12 @@ async def _show(bot: Bot, screen: Screen, stop: asyncio.Event) -> None:
             screen.answer = await _answer(bot, screen.channel, line)
 
 
-async def _answer(bot: Bot, channel: str, line: str) -> str:
+async def _answer(bot: Bot, channel: str, line: str) -> Text:
     if line.lower() in ("help", "?"):
         return HELP
     command, _, text = line.lstrip("/").partition(" ")
     reply = await bot.commands.handle(Request(command.lower(), text, channel, DEMO_USER))
-    shown = to_rich(reply.text)
+    shown = Text.assemble((line, "dim"), "\n", to_rich(reply.text))
     if reply.announce:
-        shown += "\n[dim]In the channel:[/dim] " + to_rich(reply.announce)
-    return f"[dim]{_plain(line)}[/dim]\n{shown}"
+        shown.append_text(Text.assemble(("\nIn the channel: ", "dim"), to_rich(reply.announce)))
+    return shown
