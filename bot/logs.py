@@ -41,7 +41,7 @@ class KeyValueFormatter(logging.Formatter):
 
 class JsonFormatter(logging.Formatter):
     """`{"at": "2026-11-22T10:00:00.123Z", "level": "INFO", "logger": ..., "message": ...,
-    ...fields, "error": traceback}` on one line."""
+    ...fields, "error": traceback, "stack": stack}` on one line."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
@@ -53,6 +53,8 @@ class JsonFormatter(logging.Formatter):
         entry.update(fields_of(record))
         if record.exc_text or record.exc_info:
             entry["error"] = record.exc_text or self.formatException(record.exc_info)
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
         return orjson.dumps(entry, default=str).decode()
 
 
@@ -64,16 +66,31 @@ class Redact(logging.Filter):
         self._secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            self._mask(record)
+        except Exception:  # a filter that raises would raise in the code that logged
+            record.__dict__.update(msg="a log line could not be masked; dropped", args=None)
+            for key in fields_of(record):
+                delattr(record, key)
+            record.exc_info = record.exc_text = record.stack_info = None
+        return True
+
+    def _mask(self, record: logging.LogRecord) -> None:
         record.msg = self._clean(record.getMessage())
         record.args = None
         for key, value in fields_of(record).items():
-            if isinstance(value, str):
-                setattr(record, key, self._clean(value))
+            if not isinstance(value, int | float | bool | None):
+                # Shown as text in the end: a dict or an exception could hold a secret.
+                text = value if isinstance(value, str) else str(value)
+                cleaned = self._clean(text)
+                if cleaned != text or isinstance(value, str):
+                    setattr(record, key, cleaned)
         if record.exc_info and record.exc_info[1] is not None:
             # Formatted here, once, so the traceback's text can be masked too.
             record.exc_text = self._clean(logging.Formatter().formatException(record.exc_info))
             record.exc_info = None
-        return True
+        if record.stack_info:
+            record.stack_info = self._clean(record.stack_info)
 
     def _clean(self, text: str) -> str:
         for secret in self._secrets:

@@ -50,3 +50,29 @@ def test_secrets_are_masked_in_messages_fields_and_tracebacks(capsys):
         for secret in (SECRET, BOT_TOKEN, "xapp-1-A0-123456-abcdef"):
             assert secret not in out, (fmt, out)
         assert "RuntimeError" in out  # the traceback is kept, masked
+
+
+def test_secrets_in_fields_that_are_not_text_and_in_stacks_are_masked_too(capsys):
+    for fmt in ("text", "json"):
+        setup_logging("INFO", fmt, secrets=[SECRET])
+        log = logging.getLogger("bot.test")
+        log.warning(
+            "request refused",
+            extra={"headers": {"Authorization": f"Bearer {SECRET}"}, "attempt": 3},
+            stack_info=True,
+        )
+        out = capsys.readouterr().err
+        assert SECRET not in out, (fmt, out)
+        assert "attempt" in out
+        assert "Stack (most recent call last)" in out
+
+
+def test_a_line_that_cannot_be_masked_is_dropped_and_the_caller_runs_on(capsys):
+    class Unprintable:
+        def __str__(self):
+            raise ValueError("no text for this")
+
+    setup_logging("INFO", "json", secrets=[SECRET])
+    logging.getLogger("bot.test").warning("odd %s", SECRET, extra={"thing": Unprintable()})
+    (line,) = capsys.readouterr().err.splitlines()
+    assert json.loads(line)["message"] == "a log line could not be masked; dropped"
