@@ -93,17 +93,21 @@ class Planner:
         self._dirty.clear()
         transfers.replan.clear()
         plans: list[Plan] = []
-        suggestions = 0
-        for model in due:
-            plan = self.plan_one(model)
-            plans.append(plan)
-            suggestions += len(plan[1])
-            if len(plans) >= PLANS_PER_COMMIT:
+        suggestions = handed = 0
+        try:
+            for model in due:
+                plan = self.plan_one(model)
+                plans.append(plan)
+                suggestions += len(plan[1])
+                if len(plans) >= PLANS_PER_COMMIT:
+                    await self._hand_over(plans)
+                    handed, plans = handed + len(plans), []
+                await asyncio.sleep(0)  # let the feed and Slack in between models
+            if plans:
                 await self._hand_over(plans)
-                plans = []
-            await asyncio.sleep(0)  # let the feed and Slack in between models
-        if plans:
-            await self._hand_over(plans)
+        except BaseException:
+            self._dirty.update(due[handed:])  # not planned after all: next round, again
+            raise
         stats = self.stats
         stats.rounds += 1
         stats.models_planned += len(due)
