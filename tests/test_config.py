@@ -144,6 +144,13 @@ def test_env_example_lists_every_setting_with_a_comment():
     assert all(comment.startswith("# ") for comment in listed.values())
 
 
+def test_the_readme_table_lists_every_setting_once():
+    readme = (ROOT / "README.md").read_text()
+    table = readme.split("## Settings", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([A-Z_]+)` \|", table, re.MULTILINE)
+    assert sorted(rows) == sorted(name.upper() for name in Settings.model_fields)
+
+
 def test_slack_needs_the_tokens_of_its_mode(monkeypatch):
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
     with pytest.raises(SettingsError) as socket:

@@ -199,7 +199,10 @@ class Commands:
         underway = await queries.open_transfers(self._db, **where, limit=ROWS)
         lines = [f"`S{s.id}` {escape(s.suggestion.why)}" for s in suggested]
         if total > len(suggested):
-            lines.append(f"… and {total - len(suggested)} more; name a store or model to narrow.")
+            shown = len(suggested)
+            lines.append(
+                f"… and {queries.more(total, shown)} more; name a store or model to narrow."
+            )
         if not suggested:
             lines.append(
                 "No transfer would help now: no store is short where another has stock to spare."

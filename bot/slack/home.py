@@ -55,7 +55,9 @@ class Home:
         suggested, total = await queries.suggestions(self._db, limit=TRANSFERS_LISTED)
         transfer_lines = [f"`S{s.id}` {escape(s.suggestion.why)}" for s in suggested]
         if total > len(suggested):
-            transfer_lines.append(f"… and {total - len(suggested)} more: `/transfers`.")
+            transfer_lines.append(
+                f"… and {queries.more(total, len(suggested))} more: `/transfers`."
+            )
         blocks = [
             HeaderBlock(text="Inventory"),
             SectionBlock(

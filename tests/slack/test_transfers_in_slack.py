@@ -3,7 +3,9 @@ with the alert's button, followed through the feed until the pairs arrive."""
 
 import json
 import sqlite3
+from dataclasses import replace
 
+from tests.helpers import move
 from tests.slack.conftest import STORES, sale
 
 MOVE = (
@@ -125,3 +127,14 @@ async def test_typed_accept_dismiss_and_cancel_and_their_mistakes(running, slack
 
 def _texts(messages) -> list[str]:
     return [m.text for m in messages]
+
+
+async def test_a_long_list_of_suggestions_says_how_many_more_without_counting_them_all(running):
+    bot, slack_side, _ = await running(transfer_plan_seconds=3600)
+    plans = [(f"M{i:04}", [replace(move(), model=f"M{i:04}")], 0) for i in range(1_500)]
+    await bot.command(lambda engine, at: engine.set_plans(plans, at))
+
+    _, listed, _ = await slack_side.command("/transfers", "")
+    assert "… and over 980 more; name a store or model to narrow." in listed["text"]
+    _, narrowed, _ = await slack_side.command("/transfers", "M0007")
+    assert "more" not in narrowed["text"]
