@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 import numpy as np
 
@@ -27,6 +28,7 @@ from bot.core.transfers import ModelStock, PlanSettings, Suggestion, plan_model
 from bot.core.velocity import PaceBook, risk_rates
 
 log = logging.getLogger(__name__)
+_MODEL = attrgetter("model")
 
 PLANS_PER_COMMIT = 200  # models whose plans go to the writer together
 
@@ -73,7 +75,7 @@ class Planner:
 
     def sold(self, events: Sequence[SaleEvent], _at: float) -> None:
         """The writer's commit hook: these models sold, so their plans may change."""
-        self._dirty.update(e.model for e in events)
+        self._dirty.update(map(_MODEL, events))
 
     async def run(self) -> None:
         """Plan a round every `every` seconds, for ever."""

@@ -53,23 +53,25 @@ def after_sale(pace: Pace | None, level: int, at: float) -> Pace:
     """A shelf's pace after a sale that left `level` pairs (the shelf's first sale starts it)."""
     if pace is None:
         return Pace(1.0, 0.0, 1.0, 0.0, at, 1 if level > 0 else 0, level)
-    advance(pace, at)
-    pace.fast_sold += 1.0
-    pace.slow_sold += 1.0
+    advance(pace, at, sold=1.0)
     pace.stocked = 1 if level > 0 else 0
     pace.level = level
     return pace
 
 
-def advance(pace: Pace, at: float) -> None:
-    """Decay the sums to `at`, adding in-stock time for every stocked shelf they cover."""
+def advance(pace: Pace, at: float, sold: float = 0.0) -> None:
+    """Decay the sums to `at`, adding in-stock time for every stocked shelf they cover, then
+    count `sold` sales at `at`."""
     gap = at - pace.at
     if gap <= 0:
+        pace.fast_sold += sold
+        pace.slow_sold += sold
         return
-    # Written out for both speeds: this runs twice for every sale the feed sends.
+    # Written out for both speeds, the sale counted in the same step: this runs twice for
+    # every sale the feed sends (shelf and model), and calls cost more than the arithmetic.
     fast, slow, stocked = math.exp(-gap / TAU_FAST), math.exp(-gap / TAU_SLOW), pace.stocked
-    pace.fast_sold *= fast
-    pace.slow_sold *= slow
+    pace.fast_sold = pace.fast_sold * fast + sold
+    pace.slow_sold = pace.slow_sold * slow + sold
     pace.fast_hours = pace.fast_hours * fast + stocked * _FAST_HOURS * (1 - fast)
     pace.slow_hours = pace.slow_hours * slow + stocked * _SLOW_HOURS * (1 - slow)
     pace.at = at
@@ -111,19 +113,20 @@ class PaceBook:
         stores = self.shelves.get(model)
         if stores is None:
             stores = self.shelves[model] = {}
+        stocked = 1 if level > 0 else 0
         shelf = stores.get(store)
-        was = shelf.stocked if shelf is not None else 0
         if shelf is None:
-            shelf = stores[store] = after_sale(None, level, at)
-        else:
-            after_sale(shelf, level, at)
+            shelf = stores[store] = Pace(1.0, 0.0, 1.0, 0.0, at, stocked, level)
+            was = 0
+        else:  # after_sale, written out: this is the feed's hot path
+            was = shelf.stocked
+            advance(shelf, at, 1.0)
+            shelf.stocked, shelf.level = stocked, level
         pooled = self.models.get(model)
         if pooled is None:
             pooled = self.models[model] = Pace(at=at)
-        advance(pooled, at)  # with the shelves stocked until now
-        pooled.fast_sold += 1.0
-        pooled.slow_sold += 1.0
-        pooled.stocked += shelf.stocked - was
+        advance(pooled, at, 1.0)  # with the shelves stocked until now
+        pooled.stocked += stocked - was
         return shelf
 
     def rate(self, store: str, model: str, now: float) -> Rate:
