@@ -216,14 +216,21 @@ class Settings(BaseSettings):
     @field_validator("feed_urls")
     @classmethod
     def _check_urls(cls, urls: list[str]) -> list[str]:
+        # The messages never echo a URL whole: it may hold a password.
+        names: set[str] = set()
         for url in urls:
-            parts = urlsplit(url)
+            if "#" in url:  # not shown: what follows '#' may be part of a password
+                raise ValueError("a URL has a '#': write it as %23 in a password")
+            parts, name = urlsplit(url), shown_url(url)
             try:
                 parts.port  # noqa: B018 - reading it checks it
             except ValueError:
-                raise ValueError(f"{shown_url(url)!r} has a port that is not a number") from None
+                raise ValueError(f"{name!r} has a bad port") from None
             if parts.scheme not in ("ws", "wss") or not parts.hostname:
-                raise ValueError(f"{shown_url(url)!r} is not a ws:// or wss:// URL")
+                raise ValueError(f"{name!r} is not a ws:// or wss:// URL")
+            if name in names:
+                raise ValueError(f"{name!r} is given twice")
+            names.add(name)
         return urls
 
     @field_validator("slack_api_url")

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import orjson
 
+from bot.core.secrets import MASK
+
 # Attributes every LogRecord has; anything else on a record came from `extra=` and is a field.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 # Slack bot, user and app-level tokens, wherever they turn up (an error echoing a request...).
 _TOKEN_SHAPE = re.compile(r"\bx(?:ox[abprse]|app)-[A-Za-z0-9-]{6,}")
-MASK = "***"
 
 
 def fields_of(record: logging.LogRecord) -> dict[str, object]:

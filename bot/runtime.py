@@ -108,6 +108,7 @@ class Bot:
         s = self.settings
         self.db = await database.connect(s.database_path)
         await database.migrate(self.db)
+        await database.hide_feed_credentials(self.db)
         self.engine = await load_engine(self.db, engine_settings(s), now=self.clock())
         processor = AlertingProcessor(self.engine, next_outbox_id=await next_outbox_id(self.db))
         if self._transport is None:

@@ -1,23 +1,35 @@
 """Where a feed URL's credentials are, to hide them from everything the bot reports."""
 
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+import re
+from urllib.parse import parse_qsl, unquote_plus, urlsplit, urlunsplit
+
+# Query parameters whose values are credentials; others (shard=2, format=json) name the feed.
+_SECRET_KEY = re.compile(r"token|key|sig|auth|pass|secret|cred|session|code", re.IGNORECASE)
+MASK = "***"
 
 
 def shown_url(url: str) -> str:
-    """The URL as logs, metrics, health checks and the events table show it: without the
-    user:password or the query string, where a feed's credentials would be."""
+    """The URL as logs, metrics, health checks and the events table show it: user:password and
+    secret-looking query values masked (`wss://***@host/path?shard=2&token=***`)."""
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = "***@" if "@" in parts.netloc else ""
-    netloc += f"[{host}]" if ":" in host else host
-    port = parts.netloc.rpartition("@")[2].rpartition("]")[2].partition(":")[2]
-    if port:
-        netloc += f":{port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, "***" if parts.query else "", ""))
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = MASK + "@" + netloc.rpartition("@")[2]
+    query = "&".join(
+        f"{key}={MASK if _SECRET_KEY.search(key) else value}"
+        for key, value in parse_qsl(parts.query, keep_blank_values=True)
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
 
 
 def url_secrets(url: str) -> list[str]:
-    """The password and query values in `url`, for the logs to mask should they appear."""
+    """The credentials in `url` as written and decoded, for the logs to mask should they appear:
+    the password (or a user name given alone, as API keys are), secret-looking query values."""
     parts = urlsplit(url)
-    found = [parts.password or "", *(value for _, value in parse_qsl(parts.query))]
-    return [secret for secret in found if len(secret) >= 4]  # masking "1" would mask all 1s
+    found = [parts.password or parts.username or ""]  # as written in the URL
+    for pair in parts.query.split("&"):
+        key, _, value = pair.partition("=")
+        if _SECRET_KEY.search(unquote_plus(key)):
+            found.append(value)
+    forms = {form for secret in found for form in (secret, unquote_plus(secret))}
+    return sorted(form for form in forms if len(form) >= 4)  # masking "1" would mask all 1s

@@ -114,6 +114,7 @@ class FeedClient:
                 reason = await self._closed(closed)
             except Exception as error:  # any failure of the link means: reconnect
                 reason = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+                reason = reason.replace(self.url, self.name)  # websockets quotes a bad URL
             delay = reconnect_delay(
                 attempt, base=RECONNECT_BASE_SECONDS, cap=self._reconnect_max, jitter=self._jitter()
             )

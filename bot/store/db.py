@@ -8,6 +8,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from bot.core.secrets import MASK, shown_url
 from bot.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,28 @@ async def migrate(db: aiosqlite.Connection) -> int:
             f"BEGIN IMMEDIATE; {MIGRATIONS[version - 1]}; PRAGMA user_version = {version}; COMMIT;"
         )
     return found
+
+
+async def hide_feed_credentials(db: aiosqlite.Connection) -> None:
+    """Rename feeds stored by their full URL (as versions before feed names kept them) to the
+    name that hides their credentials, with their feed alerts, so no answer shows a password."""
+    async with db.execute("SELECT id, url FROM feeds ORDER BY id") as cursor:
+        renamed = [(shown_url(url), url, id_) for id_, url in await cursor.fetchall()]
+    renamed = [row for row in renamed if row[0] != row[1] and MASK not in row[1]]  # once
+    if not renamed:
+        return
+    await db.execute("BEGIN IMMEDIATE")
+    for name, url, id_ in renamed:
+        # Two URLs that differ only in credentials share a name: the second keeps its id in it.
+        await db.execute("UPDATE OR IGNORE feeds SET url = ? WHERE id = ?", (name, id_))
+        await db.execute(
+            "UPDATE feeds SET url = ? WHERE id = ? AND url = ?", (f"{name} #{id_}", id_, url)
+        )
+        await db.execute(
+            "UPDATE incidents SET store = ? WHERE kind = 'feed_down' AND store = ?", (name, url)
+        )
+    await db.execute("COMMIT")
+    log.info("feed URLs stored with credentials renamed", extra={"feeds": len(renamed)})
 
 
 async def checkpoint_forever(path: Path, *, every: float = 10.0) -> None:

@@ -10,22 +10,44 @@ from bot.core.secrets import shown_url, url_secrets
     ("url", "shown"),
     [
         ("ws://feed:8080/sales", "ws://feed:8080/sales"),
-        ("wss://bob:hunter22@feed.example/s?token=abcdef&x=1", "wss://***@feed.example/s?***"),
+        (
+            "wss://bob:hunter22@feed.example/s?token=abcdef&shard=1",
+            "wss://***@feed.example/s?token=***&shard=1",
+        ),
         ("ws://bob@[::1]:9000/", "ws://***@[::1]:9000/"),
         ("ws://a:p@ss@host:81/", "ws://***@host:81/"),
+        ("ws://feed/?format=json&API_KEY=k3y-value", "ws://feed/?format=json&API_KEY=***"),
     ],
 )
 def test_a_feed_url_is_shown_without_its_credentials(url, shown):
     assert shown_url(url) == shown
 
 
-def test_a_feed_urls_password_and_query_values_are_masked_in_the_logs():
-    url = "wss://bob:hunter22@feed.example/s?token=abcdef&page=1"
-    assert url_secrets(url) == ["hunter22", "abcdef"]  # "1" is too short to mask safely
-    assert Settings(_env_file=None, feed_urls=[url]).secrets() == ["hunter22", "abcdef"]
+def test_a_feed_urls_credentials_are_masked_in_the_logs_as_written_and_decoded():
+    url = "wss://bob:hunter22@feed.example/s?token=ab%2Fcdef&shard=1&format=json"
+    assert url_secrets(url) == ["ab%2Fcdef", "ab/cdef", "hunter22"]  # not "json", not "1"
+    assert url_secrets("wss://apikey-abcdef@feed/") == ["apikey-abcdef"]  # a key as user name
+    assert Settings(_env_file=None, feed_urls=[url]).secrets() == url_secrets(url)
 
 
-def test_a_bad_port_is_refused_without_echoing_the_password():
-    with pytest.raises(SettingsError, match="port that is not a number") as refused:
-        load_settings(_env_file=None, feed_urls=["ws://bob:hunter22@feed:http/"])
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("ws://bob:hunter22@feed:http/", "has a bad port"),
+        ("ws://bob:hunter22@feed:99999/", "has a bad port"),
+        ("ws://bob:hunt#er22@feed/", "write it as %23"),
+        ("http://bob:hunter22@feed/", "is not a ws:// or wss:// URL"),
+    ],
+)
+def test_a_bad_feed_url_is_refused_without_echoing_its_password(url, says):
+    with pytest.raises(SettingsError, match=says) as refused:
+        load_settings(_env_file=None, feed_urls=[url])
     assert "hunter22" not in str(refused.value)
+    assert "er22" not in str(refused.value)
+
+
+def test_two_feed_urls_that_differ_only_in_credentials_are_refused():
+    urls = ["ws://a:one-pass@feed/", "ws://a:two-pass@feed/"]
+    with pytest.raises(SettingsError, match="given twice"):
+        load_settings(_env_file=None, feed_urls=urls)
+    assert load_settings(_env_file=None, feed_urls=["ws://feed/?shard=1", "ws://feed/?shard=2"])

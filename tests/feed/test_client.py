@@ -156,3 +156,15 @@ async def test_two_feeds_are_read_side_by_side(run_bot, tmp_path):
 
     events, _, _, _ = await read_db(tmp_path / "inventory.db")
     assert {(e.feed, e.store) for e in events} == {(one.url, "A"), (two.url, "B")}
+
+
+async def test_a_feed_url_websockets_refuses_is_reported_without_its_key(run_bot, caplog):
+    # An API key given as the user name, without a password: websockets refuses the URI and
+    # quotes it whole in its error, which becomes the feed's health detail and a log field.
+    bot = await run_bot(feed_urls=["ws://apikey-abcdef@127.0.0.1:9/"])
+    client = bot.feeds[0]
+    await eventually(lambda: client.health.last_error != "not connected yet", what="a failure")
+    reported = [client.name, client.health.last_error]
+    reported += [str(vars(record)) for record in caplog.records]
+    assert client.name == "ws://***@127.0.0.1:9/"
+    assert not [text for text in reported if "abcdef" in text]
