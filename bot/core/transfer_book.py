@@ -137,7 +137,10 @@ class TransferBook:
 
     def _recent(self, t: Transfer, now: float) -> bool:
         """Open, or closed (dismissed) less than `block_for` ago."""
-        return t.open or now - (t.closed_at or t.at) <= self.settings.block_for
+        return (
+            t.open
+            or now - (t.at if t.closed_at is None else t.closed_at) <= self.settings.block_for
+        )
 
     def set_plan(self, model: str, plan: list[Suggestion], version: int, now: float) -> bool:
         """Make `plan` the model's current suggestions, unless its transfers changed since the

@@ -256,12 +256,14 @@ async def load_paces(db: aiosqlite.Connection, book: PaceBook) -> None:
     ) as cursor:
         async for model, *pace in cursor:
             book.models[model] = Pace(*pace)
-    # A database from before paces were kept (migration 4) has shelves but no model paces:
-    # the model's must count the shelves holding stock, or a shelf selling out would make
-    # the model's count negative.
+    # A database from before paces were kept (migration 4) has shelves but no model paces, and
+    # one written before this check may have miscounted: a model's pace must count exactly its
+    # shelves holding stock, or a shelf selling out would make the count negative.
     for model, stores in book.shelves.items():
         if model not in book.models:
             book.models[model] = pooled(stores.values())
+        else:
+            book.models[model].stocked = sum(shelf.stocked for shelf in stores.values())
 
 
 async def open_incidents(

@@ -232,8 +232,8 @@ MIGRATIONS: list[str] = [
     """,
     # 5: suggestion ids are never given twice, even when the newest suggestions were replaced
     # just before a restart: a Slack button still showing "Accept S41" must not accept another
-    # move. AUTOINCREMENT keeps the highest id ever used in sqlite_sequence; copying the rows
-    # over seeds it. (Version 4 databases may already have reused an id; nothing can tell.)
+    # move. AUTOINCREMENT keeps the highest id ever used in sqlite_sequence, seeded here from
+    # the suggestions left and the ones transfers came from.
     """
     CREATE TABLE suggestions_5 (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -253,9 +253,14 @@ MIGRATIONS: list[str] = [
         km REAL,
         planned_at REAL NOT NULL
     );
-    INSERT INTO suggestions_5 SELECT * FROM suggestions;
+    INSERT INTO suggestions_5 SELECT * FROM suggestions;  -- version 4's columns, in order
     DROP TABLE suggestions;
     ALTER TABLE suggestions_5 RENAME TO suggestions;
+    DELETE FROM sqlite_sequence WHERE name IN ('suggestions', 'suggestions_5');
+    INSERT INTO sqlite_sequence (name, seq) SELECT 'suggestions', max(
+        (SELECT coalesce(max(id), 0) FROM suggestions),
+        (SELECT coalesce(max(suggestion_id), 0) FROM transfers)
+    );
     CREATE INDEX suggestions_by_urgency ON suggestions (by_rate DESC, urgency);
     CREATE INDEX suggestions_by_model ON suggestions (model, by_rate DESC, urgency);
     CREATE INDEX suggestions_by_source ON suggestions (source);

@@ -203,3 +203,16 @@ async def test_a_database_from_before_paces_counts_its_stocked_shelves(tmp_path)
         assert bot.writer.paces.models["ADERI"].stocked == 1
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT stocked FROM model_paces").fetchall() == [(1,)]
+
+
+async def test_a_miscounted_model_pace_is_counted_again_from_its_shelves(tmp_path):
+    path = tmp_path / "inventory.db"
+    async with Running(path) as bot:
+        await bot.sale("Maine", "ADERI", 3, at=1000.0)
+        await bot.sale("Auburn", "ADERI", 5, at=1000.0)
+        await bot.writer.wait_for(lambda s: s.events == 2)
+    with sqlite3.connect(path) as db:  # as a release before this check could leave it
+        db.execute("UPDATE model_paces SET stocked = -1")
+
+    async with Running(path) as again:
+        assert again.writer.paces.models["ADERI"].stocked == 2

@@ -5,7 +5,7 @@ import sqlite3
 import pytest
 
 from bot.store import db as database
-from bot.store.schema import SCHEMA_VERSION
+from bot.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 
 async def test_a_new_database_is_created_in_wal_mode_at_the_current_version(tmp_path):
@@ -58,3 +58,57 @@ async def test_a_reader_cannot_write(tmp_path):
     finally:
         await reader.close()
         await writer.close()
+
+
+async def test_feeds_stored_with_their_credentials_are_renamed_with_their_alerts(tmp_path):
+    path = tmp_path / "inventory.db"
+    raw, other = "wss://bob:hunter22@feed/s", "wss://amy:other-pass@feed/s"
+    db = await database.connect(path)
+    try:
+        await database.migrate(db)
+        await db.executemany(
+            "INSERT INTO feeds VALUES (?, ?, 0)", [(1, raw), (2, other), (3, "ws://plain/")]
+        )
+        await db.execute(
+            "INSERT INTO incidents (id, channel, kind, store, opened_at, fired_at, shown, detail)"
+            " VALUES (1, 'C-OPS', 'feed_down', ?, 0, 0, '', '{}')",
+            (raw,),
+        )
+        await database.hide_feed_credentials(db)
+        await database.hide_feed_credentials(db)  # at every start: the second finds nothing
+    finally:
+        await db.close()
+    with sqlite3.connect(path) as check:
+        assert check.execute("SELECT id, url FROM feeds ORDER BY id").fetchall() == [
+            (1, "wss://***@feed/s"),
+            (2, "wss://***@feed/s #2"),
+            (3, "ws://plain/"),
+        ]
+        assert check.execute("SELECT store FROM incidents").fetchall() == [("wss://***@feed/s",)]
+
+
+async def test_suggestion_ids_from_version_4_are_never_given_again(tmp_path):
+    path = tmp_path / "inventory.db"
+    with sqlite3.connect(path) as old:  # version 4: suggestion 7 stands, 42 became a transfer
+        for migration in MIGRATIONS[:4]:
+            old.executescript(migration)
+        old.execute("PRAGMA user_version = 4")
+        old.execute(
+            "INSERT INTO suggestions VALUES (7, 'ADERI', 'A', 'B', 3, 'why', 1, 1, 9, 6, 1, 4,"
+            " 9, 1, NULL, 0)"
+        )
+        old.execute(
+            "INSERT INTO transfers (id, model, source, target, quantity, why, status, by, at,"
+            " source_last, target_low, sent, source_gone, suggestion_id)"
+            " VALUES (1, 'ADERI', 'A', 'C', 3, 'why', 'received', 'U1', 0, 9, 1, 1, 0, 42)"
+        )
+    db = await database.connect(path)
+    try:
+        await database.migrate(db)
+    finally:
+        await db.close()
+    with sqlite3.connect(path) as check:
+        assert check.execute("SELECT id, model FROM suggestions").fetchall() == [(7, "ADERI")]
+        assert check.execute(  # the next suggestion is S43
+            "SELECT seq FROM sqlite_sequence WHERE name = 'suggestions'"
+        ).fetchall() == [(42,)]
