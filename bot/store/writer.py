@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import aiosqlite
 
 from bot.core.events import BadFrame, SaleEvent
-from bot.core.velocity import Pace, PaceBook
+from bot.core.velocity import PaceBook
 from bot.store.batch_queue import BatchQueue
 from bot.store.queries import first_event_id_since, load_paces
 
@@ -281,8 +281,6 @@ class Writer:
         bad: list[BadFrame] = []
         event_rows: list[tuple[float, int, int, int, int]] = []
         levels: dict[tuple[int, int], list] = {}
-        model_paces: dict[int, Pace] = {}
-        pace_of_sale, model_pace = self.paces.sale, self.paces.models
         for item in items:
             if type(item) is SaleEvent:
                 at = item.at
@@ -292,11 +290,9 @@ class Writer:
                 feed_id = feed_ids.get(item.feed) or feeds.id_for(item.feed, at)
                 key = (store_id, model_id)
                 event_rows.append((at, feed_id, store_id, model_id, item.inventory))
-                pace = pace_of_sale(item.store, item.model, item.inventory, at)
                 level = levels.get(key)
                 if level is None:
-                    levels[key] = [store_id, model_id, item.inventory, at, 1, at, pace]
-                    model_paces[model_id] = model_pace[item.model]
+                    levels[key] = [store_id, model_id, item.inventory, at, 1, at, item]
                 else:
                     level[2], level[3] = item.inventory, at
                     level[4] += 1
@@ -317,6 +313,16 @@ class Writer:
             for names in (feeds, stores, models)
             if (new := names.take_new())
         ]
+        paces = self.paces
+        sold = paces.record(events)
+        # Paces as they stand now: the next batch changes them while this one commits.
+        shelves, pooled = paces.shelves, paces.models
+        level_rows = [
+            (*row[:6], *shelves[row[6].model][row[6].store].sums()) for row in levels.values()
+        ]
+        model_pace_rows = [
+            (model_ids[m], *pooled[m].sums(), pooled[m].at, pooled[m].stocked) for m in sold
+        ]
         processed = None
         if self._processor is not None:
             processed = self._processor.prepare(items, self._clock())
@@ -325,9 +331,8 @@ class Writer:
             bad=bad,
             new_names=new_names,
             event_rows=event_rows,
-            # Paces as they stand now: the next batch changes them while this one commits.
-            level_rows=[(*row[:6], *row[6].sums()) for row in levels.values()],
-            model_pace_rows=[(m, *p.sums(), p.at, p.stocked) for m, p in model_paces.items()],
+            level_rows=level_rows,
+            model_pace_rows=model_pace_rows,
             dead_rows=dead_rows[-self._dead_letter_limit :],
             bad_counts=list(counts.values()),
             processed=processed,

@@ -5,6 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.core.events import SaleEvent
 from bot.core.velocity import (
     Pace,
     PaceBook,
@@ -161,3 +162,31 @@ def test_the_rates_of_many_shelves_at_once_are_each_shelfs_risk_rate(shelves, mo
 
     found = risk_rates(rows, model, now)
     assert [None if np.isnan(r) else pytest.approx(r) for r in found] == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["A", "B", "C"]), st.integers(0, 30), st.floats(0, 0.01)),
+        min_size=1,
+        max_size=60,
+    )
+)
+def test_a_batch_of_sales_counts_as_the_same_sales_one_by_one(batch):
+    # The writer counts a batch (milliseconds of the feed) at once: each model's pace moves
+    # forward once, at the batch's end, instead of at each sale.
+    one_by_one, batched = PaceBook(), PaceBook()
+    for book in (one_by_one, batched):
+        for i, store in enumerate("ABC"):
+            book.sale(store, "ADERI", 5 * i, 600.0 * i)  # some history: C sold out, A stocked
+    at, sales = 3 * H, []
+    for store, level, gap in batch:
+        at += gap
+        sales.append(SaleEvent(store, "ADERI", level, at, "ws://feed/"))
+        one_by_one.sale(store, "ADERI", level, at)
+    assert batched.record(sales) == ["ADERI"]
+    assert batched.shelves == one_by_one.shelves
+    model, expected = batched.models["ADERI"], one_by_one.models["ADERI"]
+    assert (model.at, model.stocked) == (expected.at, expected.stocked)
+    for field in ("fast_sold", "fast_hours", "slow_sold", "slow_hours"):
+        assert getattr(model, field) == pytest.approx(getattr(expected, field), rel=1e-5)
