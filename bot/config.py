@@ -228,6 +228,8 @@ class Settings(BaseSettings):
                 raise ValueError(f"{name!r} has a bad port") from None
             if parts.scheme not in ("ws", "wss") or not parts.hostname:
                 raise ValueError(f"{name!r} is not a ws:// or wss:// URL")
+            if parts.username and parts.password is None:  # websockets would refuse it
+                raise ValueError(f"{name!r} has a user name but no password: give both")
             if name in names:
                 raise ValueError(f"{name!r} is given twice")
             names.add(name)

@@ -73,8 +73,11 @@ async def hide_feed_credentials(db: aiosqlite.Connection) -> None:
         await db.execute(
             "UPDATE feeds SET url = ? WHERE id = ? AND url = ?", (f"{name} #{id_}", id_, url)
         )
+        # The feed's alerts are kept under the name it now has (its incidents' "store").
         await db.execute(
-            "UPDATE incidents SET store = ? WHERE kind = 'feed_down' AND store = ?", (name, url)
+            "UPDATE incidents SET store = (SELECT url FROM feeds WHERE id = ?) "
+            "WHERE kind IN ('feed_down', 'bad_frames') AND store = ?",
+            (id_, url),
         )
     await db.execute("COMMIT")
     log.info("feed URLs stored with credentials renamed", extra={"feeds": len(renamed)})

@@ -17,6 +17,8 @@ from bot.core.secrets import shown_url, url_secrets
         ("ws://bob@[::1]:9000/", "ws://***@[::1]:9000/"),
         ("ws://a:p@ss@host:81/", "ws://***@host:81/"),
         ("ws://feed/?format=json&API_KEY=k3y-value", "ws://feed/?format=json&API_KEY=***"),
+        ("ws://feed/?s3cr3tT0ken", "ws://feed/?***"),
+        ("ws://feed/?shard=2&jwt=abc.def&pwd=x", "ws://feed/?shard=2&jwt=***&pwd=***"),
     ],
 )
 def test_a_feed_url_is_shown_without_its_credentials(url, shown):
@@ -26,7 +28,8 @@ def test_a_feed_url_is_shown_without_its_credentials(url, shown):
 def test_a_feed_urls_credentials_are_masked_in_the_logs_as_written_and_decoded():
     url = "wss://bob:hunter22@feed.example/s?token=ab%2Fcdef&shard=1&format=json"
     assert url_secrets(url) == ["ab%2Fcdef", "ab/cdef", "hunter22"]  # not "json", not "1"
-    assert url_secrets("wss://apikey-abcdef@feed/") == ["apikey-abcdef"]  # a key as user name
+    assert url_secrets("wss://feed/?s3cr3tT0ken") == ["s3cr3tT0ken"]
+    assert url_secrets("wss://u:p+w+rd@feed/") == ["p w rd", "p+w+rd"]  # as websockets reads it
     assert Settings(_env_file=None, feed_urls=[url]).secrets() == url_secrets(url)
 
 
@@ -37,6 +40,7 @@ def test_a_feed_urls_credentials_are_masked_in_the_logs_as_written_and_decoded()
         ("ws://bob:hunter22@feed:99999/", "has a bad port"),
         ("ws://bob:hunt#er22@feed/", "write it as %23"),
         ("http://bob:hunter22@feed/", "is not a ws:// or wss:// URL"),
+        ("ws://hunter22@feed/", "has a user name but no password"),
     ],
 )
 def test_a_bad_feed_url_is_refused_without_echoing_its_password(url, says):

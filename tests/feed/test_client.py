@@ -7,7 +7,7 @@ import pytest
 from websockets.asyncio.server import serve
 
 from bot.core.feed_health import FeedState
-from bot.feed.client import WS_MAX_FRAME_BYTES
+from bot.feed.client import WS_MAX_FRAME_BYTES, FeedClient
 from bot.runtime import Bot
 from bot.store import db as database
 from bot.store import queries
@@ -158,13 +158,23 @@ async def test_two_feeds_are_read_side_by_side(run_bot, tmp_path):
     assert {(e.feed, e.store) for e in events} == {(one.url, "A"), (two.url, "B")}
 
 
-async def test_a_feed_url_websockets_refuses_is_reported_without_its_key(run_bot, caplog):
-    # An API key given as the user name, without a password: websockets refuses the URI and
-    # quotes it whole in its error, which becomes the feed's health detail and a log field.
-    bot = await run_bot(feed_urls=["ws://apikey-abcdef@127.0.0.1:9/"])
-    client = bot.feeds[0]
-    await eventually(lambda: client.health.last_error != "not connected yet", what="a failure")
+async def test_a_feed_url_websockets_refuses_is_reported_without_its_key(caplog):
+    # Settings refuse a key given as user name alone; should websockets refuse a URL all the
+    # same, its error quotes the URL whole, and that error is the feed's health and log detail.
+    client = FeedClient(
+        "ws://apikey-abcdef@127.0.0.1:9/",
+        lambda item: None,
+        stale_after=60,
+        ping_interval=20,
+        reconnect_max=30,
+    )
+    running = asyncio.create_task(client.run())
+    try:
+        await eventually(lambda: client.health.last_error != "not connected yet", what="failure")
+    finally:
+        running.cancel()
     reported = [client.name, client.health.last_error]
     reported += [str(vars(record)) for record in caplog.records]
     assert client.name == "ws://***@127.0.0.1:9/"
+    assert "isn't a valid URI" in client.health.last_error
     assert not [text for text in reported if "abcdef" in text]

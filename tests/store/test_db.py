@@ -69,10 +69,10 @@ async def test_feeds_stored_with_their_credentials_are_renamed_with_their_alerts
         await db.executemany(
             "INSERT INTO feeds VALUES (?, ?, 0)", [(1, raw), (2, other), (3, "ws://plain/")]
         )
-        await db.execute(
+        await db.executemany(
             "INSERT INTO incidents (id, channel, kind, store, opened_at, fired_at, shown, detail)"
-            " VALUES (1, 'C-OPS', 'feed_down', ?, 0, 0, '', '{}')",
-            (raw,),
+            " VALUES (?, 'C-OPS', ?, ?, 0, 0, '', '{}')",
+            [(1, "feed_down", raw), (2, "bad_frames", other)],
         )
         await database.hide_feed_credentials(db)
         await database.hide_feed_credentials(db)  # at every start: the second finds nothing
@@ -84,7 +84,10 @@ async def test_feeds_stored_with_their_credentials_are_renamed_with_their_alerts
             (2, "wss://***@feed/s #2"),
             (3, "ws://plain/"),
         ]
-        assert check.execute("SELECT store FROM incidents").fetchall() == [("wss://***@feed/s",)]
+        assert check.execute("SELECT store FROM incidents ORDER BY id").fetchall() == [
+            ("wss://***@feed/s",),
+            ("wss://***@feed/s #2",),
+        ]
 
 
 async def test_suggestion_ids_from_version_4_are_never_given_again(tmp_path):
