@@ -27,6 +27,16 @@ class BatchQueue(Generic[T]):
     def __len__(self) -> int:
         return len(self._items)
 
+    @property
+    def waiting(self) -> int:
+        """Producers waiting in line for room."""
+        return len(self._putters)
+
+    @property
+    def consumer_waiting(self) -> bool:
+        """True while the consumer waits for an item."""
+        return self._getter is not None
+
     def full(self) -> bool:
         return len(self._items) >= self.maxsize or bool(self._putters)
 

@@ -9,6 +9,7 @@ from bot.core.events import BadFrame, Reason, SaleEvent
 from bot.store import db as database
 from bot.store import queries
 from bot.store.writer import Tick, Writer
+from tests.helpers import eventually
 
 FEED = "ws://feed/"
 
@@ -130,8 +131,7 @@ async def test_a_full_queue_makes_the_feed_wait_and_loses_nothing(db, make_write
     for i in range(5):
         await writer.submit(sale("A", "X", i))
     blocked = asyncio.create_task(writer.submit(sale("A", "X", 5)))
-    for _ in range(20):
-        await asyncio.sleep(0)  # let the loop run: nothing drains, so the put must still wait
+    await eventually(lambda: writer.queue.waiting == 1, what="the put waiting in line")
     assert not blocked.done()
     assert len(writer.queue) == 5
 
@@ -145,7 +145,7 @@ async def test_an_item_whose_submitter_is_cancelled_while_waiting_is_still_writt
     writer = await make_writer(queue_size=1)
     await writer.submit(sale("A", "X", 1))
     waiting = asyncio.create_task(writer.submit(sale("A", "X", 2)))
-    await asyncio.sleep(0)
+    await eventually(lambda: writer.queue.waiting == 1, what="the submit waiting in line")
     waiting.cancel()
     await writer.start()
     await writer.stop()
