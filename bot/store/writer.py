@@ -317,9 +317,23 @@ class Writer:
         sold = paces.record(events)
         # Paces as they stand now: the next batch changes them while this one commits.
         shelves, pooled = paces.shelves, paces.models
-        level_rows = [
-            (*row[:6], *shelves[row[6].model][row[6].store].sums()) for row in levels.values()
-        ]
+        level_rows = []
+        for store_id, model_id, inventory, at, count, first_at, last in levels.values():
+            p = shelves[last.model][last.store]
+            level_rows.append(
+                (
+                    store_id,
+                    model_id,
+                    inventory,
+                    at,
+                    count,
+                    first_at,
+                    p.fast_sold,
+                    p.fast_hours,
+                    p.slow_sold,
+                    p.slow_hours,
+                )
+            )
         model_pace_rows = [
             (model_ids[m], *pooled[m].sums(), pooled[m].at, pooled[m].stocked) for m in sold
         ]
