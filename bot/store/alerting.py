@@ -13,6 +13,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
 
 import aiosqlite
 import orjson
@@ -113,21 +114,22 @@ class AlertingProcessor:
         None if it changed nothing."""
         engine = self.engine
         answers: list[tuple[Command, object, Exception | None]] = []
-        for item in items:
-            kind = type(item)
+        for kind, run in groupby(items, type):  # in order; runs of sales go in at once
             if kind is SaleEvent:
-                engine.sale(item.store, item.model, item.inventory, item.at)
-            elif kind is Tick:
-                engine.tick(item.at)
-            elif kind is BadFrame:
-                engine.bad_frame(item.feed, item.reason.value, item.at)
-            elif kind is Transition:
-                engine.feed_changed(item)
-            elif kind is Command:
-                try:
-                    answers.append((item, item.action(engine, item.at), None))
-                except (CommandError, RuleError) as error:
-                    answers.append((item, None, error))
+                engine.sales(run)
+                continue
+            for item in run:
+                if kind is Tick:
+                    engine.tick(item.at)
+                elif kind is BadFrame:
+                    engine.bad_frame(item.feed, item.reason.value, item.at)
+                elif kind is Transition:
+                    engine.feed_changed(item)
+                elif kind is Command:
+                    try:
+                        answers.append((item, item.action(engine, item.at), None))
+                    except (CommandError, RuleError) as error:
+                        answers.append((item, None, error))
         rows = self._rows(engine.take_effects(), now)
         rows.answers = answers
         engine.forget_closed()
