@@ -330,15 +330,11 @@ class Sender:
         )
 
     async def _write(self, sql: str, args: tuple) -> None:
+        # One statement in autocommit mode: SQLite holds the write lock only while it runs. An
+        # explicit BEGIN ... COMMIT held it across two turns of the event loop, which a busy
+        # feed makes milliseconds long, and the writer's next batch waited on it.
         assert self._db is not None
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
-            await self._db.execute(sql, args)
-            await self._db.execute("COMMIT")
-        except BaseException:
-            if self._db.in_transaction:
-                await self._db.execute("ROLLBACK")
-            raise
+        await self._db.execute(sql, args)
 
     async def _notify_idle(self) -> None:
         async with self._idle:
