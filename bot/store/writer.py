@@ -211,8 +211,10 @@ class Writer:
             return [tuple(row) for row in await cursor.fetchall()]
 
     async def _run(self) -> None:
-        # The next batch is prepared (Python, this thread) while the previous one commits
-        # (SQLite, aiosqlite's thread); they still commit one at a time, in order.
+        # A batch commits in a task of its own, one at a time and in order, while the feed
+        # clients go on filling the queue. It overlaps less with preparing the next batch than
+        # it looks: the task starts only when this one next waits, and each statement resumes
+        # on a turn of the event loop (README, "What is not done yet").
         committing: asyncio.Task[None] | None = None
         try:
             while True:
