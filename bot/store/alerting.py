@@ -137,12 +137,7 @@ class AlertingProcessor:
 
     async def persist(self, db: aiosqlite.Connection, rows: AlertRows) -> None:
         """Write the rows inside the writer's open transaction."""
-        if rows.incidents:
-            await db.executemany(
-                f"INSERT OR REPLACE INTO incidents ({INCIDENT_COLUMNS}) "
-                f"VALUES ({', '.join('?' * 19)})",
-                rows.incidents,
-            )
+        await _replace(db, "incidents", INCIDENT_COLUMNS, rows.incidents)
         if rows.machines:
             await db.executemany(
                 "INSERT OR REPLACE INTO alert_machines VALUES (?, ?, ?, ?, ?)", rows.machines
@@ -187,20 +182,10 @@ class AlertingProcessor:
                 "DELETE FROM rules WHERE channel = ?", [(c[0],) for c in rows.channels]
             )
             await db.executemany("INSERT INTO rules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows.rules)
-        if rows.suggestions:
-            await db.executemany(
-                f"INSERT OR REPLACE INTO suggestions ({SUGGESTION_COLUMNS}) "
-                f"VALUES ({', '.join('?' * len(rows.suggestions[0]))})",
-                rows.suggestions,
-            )
+        await _replace(db, "suggestions", SUGGESTION_COLUMNS, rows.suggestions)
         if rows.suggestions_gone:
             await db.executemany("DELETE FROM suggestions WHERE id = ?", rows.suggestions_gone)
-        if rows.transfers:
-            await db.executemany(
-                f"INSERT OR REPLACE INTO transfers ({TRANSFER_COLUMNS}) "
-                f"VALUES ({', '.join('?' * len(rows.transfers[0]))})",
-                rows.transfers,
-            )
+        await _replace(db, "transfers", TRANSFER_COLUMNS, rows.transfers)
 
     def committed(self, rows: AlertRows) -> None:
         """The batch is durable: answer the commands, hand the outbox rows to the sender."""
@@ -272,6 +257,13 @@ class AlertingProcessor:
         rows.suggestions_gone = [(number,) for number in moved.gone]
         rows.transfers = [transfer_row(t) for t in moved.transfers.values()]
         return rows
+
+
+async def _replace(db: aiosqlite.Connection, table: str, columns: str, rows: list[tuple]) -> None:
+    """INSERT OR REPLACE `rows` (tuples in the order of `columns`) into `table`."""
+    if rows:
+        marks = ", ".join("?" * len(rows[0]))
+        await db.executemany(f"INSERT OR REPLACE INTO {table} ({columns}) VALUES ({marks})", rows)
 
 
 async def load_engine(

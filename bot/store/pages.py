@@ -25,6 +25,7 @@ from bot.store.queries import (
     Level,
     StoredEvent,
     first_event_id_since,
+    transfer_filter,
 )
 
 T = TypeVar("T")
@@ -176,14 +177,8 @@ async def events(
 
 
 def _moves(store: str | None, model: str | None, after: str | None) -> tuple[str, list]:
-    where, args = ["id > ?"], [_after_id(after)]
-    if store is not None:
-        where.append("(source = ? OR target = ?)")
-        args += [store, store]
-    if model is not None:
-        where.append("model = ?")
-        args.append(model)
-    return " AND ".join(where), args
+    where, args = transfer_filter(store, model, None, None)
+    return f"id > ? AND {where}", [_after_id(after), *args]
 
 
 def _after_id(after: str | None) -> int:

@@ -348,7 +348,7 @@ async def sales_since(
     return [tuple(row) for row in reversed(rows[:limit])], more
 
 
-def _transfer_filter(
+def transfer_filter(
     store: str | None,
     model: str | None,
     stores: Collection[str] | None,
@@ -395,7 +395,7 @@ async def suggestions(
     """Current suggestions, worst shortage first (by cover where paces are known, then by
     level), at most `limit`, and how many there are in all, counted up to COUNTED + 1
     (see `more`)."""
-    where, args = _transfer_filter(store, model, stores, models)
+    where, args = transfer_filter(store, model, stores, models)
     sql = (
         f"SELECT {SUGGESTION_COLUMNS} FROM suggestions WHERE {where} "
         "ORDER BY by_rate DESC, urgency, model, target, source LIMIT ?"
@@ -420,7 +420,7 @@ async def open_transfers(
     limit: int = 20,
 ) -> list[Transfer]:
     """Accepted transfers not yet received, oldest first."""
-    where, args = _transfer_filter(store, model, stores, models)
+    where, args = transfer_filter(store, model, stores, models)
     sql = (
         f"SELECT {TRANSFER_COLUMNS} FROM transfers WHERE status = 'accepted' AND {where} "
         "ORDER BY id LIMIT ?"
