@@ -22,10 +22,11 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from bot.config import Settings
-from bot.core.alerts import Severity
+from bot.core.alerting.actions import DefaultRule
+from bot.core.alerting.engine import AlertEngine
+from bot.core.alerting.incidents import Kind, Shown
+from bot.core.alerting.machine import Severity
 from bot.core.delivery import Delivery, Lane
-from bot.core.engine import AlertEngine
-from bot.core.incidents import Kind, Shown
 from bot.core.rules import RuleBook
 from bot.feed.worlds import RandomWorld, RealisticWorld
 from bot.runtime import TICK_SECONDS, default_thresholds, engine_settings
@@ -63,7 +64,7 @@ class Replay:
 def replay(world, hours: float, seed: int) -> Replay:
     settings = Settings(_env_file=None, alert_channel=CHANNEL)
     engine = AlertEngine(RuleBook(), engine_settings(settings))
-    engine.ensure_default_rule(CHANNEL, default_thresholds(settings), 0.0)
+    engine.apply(DefaultRule(CHANNEL, default_thresholds(settings)), 0.0)
     engine.take_effects()
     result = Replay(hours)
     lanes: dict[str, Lane] = {}

@@ -146,24 +146,18 @@ async def configure_channels(path: Path, count: int, *, wide: bool = False) -> N
     through the normal stock range, so each sale is watched by about 22 channels and restocked
     shelves keep opening overstock gates.
     """
-    from bot.core.engine import AlertEngine, EngineSettings  # noqa: PLC0415
+    from bot.core.alerting.actions import SetRule, Watch  # noqa: PLC0415
+    from bot.core.alerting.engine import AlertEngine, EngineSettings  # noqa: PLC0415
     from bot.core.rules import RuleBook, Scope, Thresholds  # noqa: PLC0415
     from bot.feed.worlds import model_names, store_names  # noqa: PLC0415
     from bot.store import db as database  # noqa: PLC0415
-    from bot.store.alerting import AlertingProcessor  # noqa: PLC0415
+    from bot.store.processor import AlertingProcessor  # noqa: PLC0415
 
     stores, models = store_names(STORES), model_names(MODELS)
     engine = AlertEngine(RuleBook(), EngineSettings())
 
     def rule(channel: str, store: str = "", model: str = "", **thresholds) -> None:
-        engine.set_rule(
-            channel,
-            store=store,
-            model=model,
-            thresholds=Thresholds(**thresholds),
-            user="bench",
-            now=0.0,
-        )
+        engine.apply(SetRule(channel, Thresholds(**thresholds), "bench", store, model), 0.0)
 
     everything = round(count * 0.4) if wide else 2
     regions = (count - everything) // 2
@@ -179,13 +173,13 @@ async def configure_channels(path: Path, count: int, *, wide: bool = False) -> N
     for k in range(regions):
         channel = f"C{everything + k:03d}"
         mine = stores[k * len(stores) // regions : (k + 1) * len(stores) // regions]
-        engine.watch(channel, Scope(stores=frozenset(mine)), user="bench", now=0.0)
+        engine.apply(Watch(channel, Scope(stores=frozenset(mine)), "bench"), 0.0)
         rule(channel)
         rule(channel, store=mine[0], low=5)
     for k in range(categories):
         channel = f"C{everything + regions + k:03d}"
         mine = models[k * len(models) // categories : (k + 1) * len(models) // categories]
-        engine.watch(channel, Scope(models=frozenset(mine)), user="bench", now=0.0)
+        engine.apply(Watch(channel, Scope(models=frozenset(mine)), "bench"), 0.0)
         rule(channel)
         rule(channel, model=mine[0], low=15)
     db = await database.connect(path)

@@ -32,9 +32,9 @@ import tracemalloc
 
 import numpy as np
 
-from bot.core.engine import AlertEngine, EngineSettings
+from bot.core.alerting.engine import AlertEngine, EngineSettings
 from bot.core.rules import RuleBook, Thresholds
-from bot.core.transfers import ModelStock, plan_model
+from bot.core.transfers.plan import ModelStock, plan_model
 from bot.core.velocity import Pace, PaceBook
 from bot.feed.worlds import model_names, store_names
 from bot.planner import Planner

@@ -72,6 +72,11 @@ def _parser() -> argparse.ArgumentParser:
     health.add_argument(
         "--url", help="the URL to ask (default: /healthz on HTTP_PORT of this machine)"
     )
+    _add_simulate(commands)
+    return parser
+
+
+def _add_simulate(commands: argparse._SubParsersAction) -> None:
     sim = commands.add_parser(
         "simulate",
         help="serve a simulated sales feed",
@@ -119,7 +124,6 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--models", type=_positive_int, default=20, help="number of models (default: 20)"
     )
-    return parser
 
 
 def _positive_float(text: str) -> float:

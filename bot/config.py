@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.core.errors import CannotStart
 from bot.core.secrets import shown_url, url_secrets
-from bot.core.transfers import parse_locations
+from bot.core.transfers.plan import parse_locations
 
 
 class Settings(BaseSettings):
@@ -286,7 +287,7 @@ def read_locations(path: Path) -> dict[str, tuple[float, float]]:
 _SECRETS = {"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "API_TOKEN"}
 
 
-class SettingsError(Exception):
+class SettingsError(CannotStart):
     """Bad settings, described in plain lines that name each variable."""
 
     def __init__(self, lines: list[str]) -> None:

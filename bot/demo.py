@@ -25,7 +25,7 @@ from rich.live import Live
 from rich.panel import Panel
 from rich.text import Text
 
-from bot.commands.handlers import Request
+from bot.commands.request import Request
 from bot.config import Settings
 from bot.feed.simulator import SimulatorOptions
 from bot.runtime import Bot

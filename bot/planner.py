@@ -16,15 +16,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 
 import numpy as np
 
-from bot.core.engine import AlertEngine
+from bot.core.alerting.actions import Apply, SetPlans
+from bot.core.alerting.engine import AlertEngine
 from bot.core.events import SaleEvent
-from bot.core.transfers import ModelStock, PlanSettings, Suggestion, plan_model
+from bot.core.transfers.plan import ModelStock, PlanSettings, Suggestion, plan_model
 from bot.core.velocity import PaceBook, risk_rates
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,6 @@ _MODEL = attrgetter("model")
 
 PLANS_PER_COMMIT = 200  # models whose plans go to the writer together
 
-Mutate = Callable[[Callable[[AlertEngine, float], object]], Awaitable[object]]
 Plan = tuple[str, list[Suggestion], int]  # model, its suggestions, the transfers' version
 
 
@@ -52,7 +52,7 @@ class Planner:
         self,
         paces: PaceBook,
         engine: AlertEngine,
-        mutate: Mutate,
+        apply: Apply,
         *,
         settings: PlanSettings | None = None,
         locations: dict[str, tuple[float, float]] | None = None,
@@ -62,7 +62,7 @@ class Planner:
     ) -> None:
         self._paces = paces
         self._engine = engine
-        self._mutate = mutate
+        self._apply = apply
         self._settings = settings or PlanSettings()
         self._locations = locations
         self._every = every
@@ -176,6 +176,7 @@ class Planner:
         return lows
 
     async def _hand_over(self, plans: list[Plan]) -> None:
-        stale = await self._mutate(lambda engine, at: engine.set_plans(plans, at))
+        stale = await self._apply(SetPlans(tuple((m, tuple(s), v) for m, s, v in plans)))
+        assert isinstance(stale, list)
         self.stats.stale += len(stale)
         # Refused plans are already marked to plan again (the transfers' `replan`).

@@ -7,8 +7,8 @@ import contextlib
 import gc
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
-from typing import TypeVar
 
 import aiosqlite
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -17,25 +17,28 @@ from slack_sdk.web.async_client import AsyncWebClient
 from websockets.asyncio.server import Server
 
 from bot.api.health import Health
-from bot.api.metrics import Metrics
+from bot.api.metrics import Metrics, Readings
 from bot.api.routes import Api
-from bot.commands.handlers import Commands
+from bot.commands.dispatch import Commands
+from bot.commands.request import Context
 from bot.config import Settings, read_locations
-from bot.core.engine import AlertEngine, EngineSettings
-from bot.core.feed_health import Transition
-from bot.core.notify import NotifySettings
+from bot.core.alerting.actions import Action, DefaultRule
+from bot.core.alerting.engine import AlertEngine, EngineSettings
+from bot.core.alerting.notify import NotifySettings
+from bot.core.feed_health import FeedHealth, Transition
 from bot.core.rules import Thresholds
-from bot.core.transfer_book import TransferSettings
-from bot.core.transfers import PlanSettings
+from bot.core.transfers.book import TransferSettings
+from bot.core.transfers.plan import PlanSettings
 from bot.feed.client import FeedClient
 from bot.feed.simulator import SimulatorOptions, serve_feed, server_url
 from bot.planner import Planner
-from bot.slack.app import Background, build_app
+from bot.slack.app import build_app
 from bot.slack.home import Home
+from bot.slack.listeners.background import Background
 from bot.slack.sender import Sender
 from bot.slack.transport import ConsoleTransport, SlackTransport, Transport
 from bot.store import db as database
-from bot.store.alerting import AlertingProcessor, Command, load_engine, next_outbox_id
+from bot.store.processor import AlertingProcessor, Submitted, load_engine, next_outbox_id
 from bot.store.writer import Tick, Writer
 from bot.web import WebServer
 
@@ -43,8 +46,6 @@ log = logging.getLogger(__name__)
 
 TICK_SECONDS = 0.5  # how finely gates, grouping windows and snoozes see time pass
 PROGRESS_EVERY = 30.0
-
-T = TypeVar("T")
 
 
 def engine_settings(s: Settings) -> EngineSettings:
@@ -81,6 +82,7 @@ class Bot:
         simulator: SimulatorOptions | None = None,
     ) -> None:
         self.settings = settings
+        self.engine_settings = engine_settings(settings)
         self._simulator = simulator or SimulatorOptions(mode=settings.simulator_mode)
         self.clock = clock
         self.db: aiosqlite.Connection | None = None
@@ -100,7 +102,7 @@ class Bot:
         self._feed_tasks: list[asyncio.Task[None]] = []
         self._background: list[asyncio.Task[None]] = []
         self._late_puts: set[asyncio.Task[None]] = set()
-        self.metrics = Metrics(self, clock)  # reads the attributes above when scraped
+        self.metrics = Metrics(self._readings(), clock)
 
     async def start(self) -> None:
         """Open the database (migrating it), load the alert state, start the sender, the
@@ -109,7 +111,7 @@ class Bot:
         self.db = await database.connect(s.database_path)
         await database.migrate(self.db)
         await database.hide_feed_credentials(self.db)
-        self.engine = await load_engine(self.db, engine_settings(s), now=self.clock())
+        self.engine = await load_engine(self.db, self.engine_settings, now=self.clock())
         processor = AlertingProcessor(self.engine, next_outbox_id=await next_outbox_id(self.db))
         if self._transport is None:
             self._transport = (
@@ -134,44 +136,12 @@ class Bot:
         self.engine.paces = self.writer.paces
         _tune_garbage_collector()
         if s.alert_channel:
-            thresholds = default_thresholds(s)
-            await self.command(
-                lambda engine, at: engine.ensure_default_rule(s.alert_channel, thresholds, at)
-            )
-        urls = list(s.feed_urls)
-        if not urls:
-            self.simulator = await serve_feed(self._simulator, "127.0.0.1", 0)
-            urls = [server_url(self.simulator)]
-            log.info(
-                "no FEED_URLS set: reading the built-in simulator", extra={"mode": s.simulator_mode}
-            )
-        self.feeds = [
-            FeedClient(
-                url,
-                self.writer.offer,
-                stale_after=s.feed_stale_after_seconds,
-                ping_interval=s.feed_ping_interval_seconds,
-                reconnect_max=s.feed_reconnect_max_seconds,
-                clock=self.clock,
-            )
-            for url in urls
-        ]
-        for feed in self.feeds:
-            feed.transitions.append(self._feed_changed)
-            # The engine learns of each feed now, so one that never connects is noticed too.
-            now = self.clock()
-            self._feed_changed(
-                Transition(
-                    feed.name, feed.health.state, feed.health.state, now, "not connected yet"
-                )
-            )
-        self._feed_tasks = [
-            asyncio.create_task(feed.run(), name=f"feed {feed.name}") for feed in self.feeds
-        ]
+            await self.apply(DefaultRule(s.alert_channel, default_thresholds(s)))
+        urls = await self._start_feeds()
         self.planner = Planner(
             self.writer.paces,
             self.engine,
-            self.command,
+            self.apply,
             settings=PlanSettings(min_quantity=s.transfer_min_quantity),
             locations=read_locations(s.store_locations_file) if s.store_locations_file else None,
             every=s.transfer_plan_seconds,
@@ -196,26 +166,63 @@ class Bot:
             },
         )
 
+    async def _start_feeds(self) -> list[str]:
+        """A client per feed URL (the built-in simulator's if none is set); returns the URLs."""
+        s = self.settings
+        assert self.writer is not None
+        urls = list(s.feed_urls)
+        if not urls:
+            self.simulator = await serve_feed(self._simulator, "127.0.0.1", 0)
+            urls = [server_url(self.simulator)]
+            log.info(
+                "no FEED_URLS set: reading the built-in simulator", extra={"mode": s.simulator_mode}
+            )
+        self.feeds = [
+            FeedClient(
+                url,
+                self.writer.offer,
+                stale_after=s.feed_stale_after_seconds,
+                ping_interval=s.feed_ping_interval_seconds,
+                reconnect_max=s.feed_reconnect_max_seconds,
+                clock=self.clock,
+            )
+            for url in urls
+        ]
+        for feed in self.feeds:
+            feed.transitions.append(self._feed_changed)
+            # The engine learns of each feed now, so one that never connects is noticed too.
+            state = feed.health.state
+            self._feed_changed(
+                Transition(feed.name, state, state, self.clock(), "not connected yet")
+            )
+        self._feed_tasks = [
+            asyncio.create_task(feed.run(), name=f"feed {feed.name}") for feed in self.feeds
+        ]
+        return urls
+
     async def _start_serving(self) -> None:
         """Commands (read from a read-only connection), the HTTP server, and Slack's way in:
         Socket Mode, or /slack/events on the HTTP server."""
         s = self.settings
         self.reader = await database.connect(s.database_path, readonly=True)
         self.commands = Commands(
-            self.reader,
-            self.command,
-            admins=frozenset(s.admin_user_ids),
-            engine_settings=engine_settings(s),
-            clock=self.clock,
+            Context(
+                self.reader,
+                self.apply,
+                admins=frozenset(s.admin_user_ids),
+                engine_settings=self.engine_settings,
+                clock=self.clock,
+            )
         )
         self.web = WebServer(s.http_host, s.http_port)
         # The API reads on its own connection: a long page never delays a slash command.
         self._api_db = await database.connect(s.database_path, readonly=True)
         token = s.api_token.get_secret_value() if s.api_token else None
         Api(self._api_db, token=token, clock=self.clock).mount(self.web.app)
+        api_db = self._api_db
         Health(
-            self._api_db,
-            self.feeds,
+            lambda: api_db.execute_fetchall("SELECT 1"),
+            self._feed_healths,
             slack_check=slack_client(s).auth_test if s.slack_bot_token else None,
             slack_problems=self.sender.problems if self.sender else dict,
             clock=self.clock,
@@ -232,7 +239,6 @@ class Bot:
                 client,
                 signing_secret=secret if http else None,
                 commands=self.commands,
-                mutate=self.command,
                 home=Home(self.reader, self.clock),
                 background=self.slack_work,
             )
@@ -245,13 +251,13 @@ class Bot:
                 log.info("connected to Slack in Socket Mode")
         await self.web.start()
 
-    async def command(self, action: Callable[[AlertEngine, float], T]) -> T:
-        """Apply `action(engine, now)` in the writer, in order with the feed; return its result
-        once committed (or raise its CommandError or RuleError)."""
+    async def apply(self, action: Action) -> object:
+        """Apply `action` in the writer, in order with the feed; return what the engine made of
+        it once committed (or raise its Refusal)."""
         if self.writer is None:
             raise RuntimeError("start() the bot first")
         future = asyncio.get_running_loop().create_future()
-        await self.writer.submit(Command(action, self.clock(), future))
+        await self.writer.submit(Submitted(action, self.clock(), future))
         return await future
 
     async def run_until(self, stop: asyncio.Event) -> int:
@@ -313,6 +319,24 @@ class Bot:
         if self.db is not None:
             await self.db.close()
             self.db = None
+
+    def _feed_healths(self) -> list[tuple[str, FeedHealth]]:
+        return [(feed.name, feed.health) for feed in self.feeds]
+
+    def _readings(self) -> Readings:
+        """What /metrics reads, each when scraped: the parts exist only once started."""
+        return Readings(
+            writer=lambda: (self.writer.stats, len(self.writer.queue)) if self.writer else None,
+            feeds=self._feed_healths,
+            open_incidents=lambda: self.engine.open_incidents() if self.engine else [],
+            slack_calls=lambda: self.sender.counts if self.sender else Counter(),
+            outbox_pending=lambda: self.sender.pending() if self.sender else 0,
+            outbox_oldest_at=lambda: self.sender.oldest_pending_at() if self.sender else None,
+            transfers=lambda: self.engine.transfers if self.engine else None,
+            planner_round_seconds=lambda: (
+                self.planner.stats.last_round_seconds if self.planner else 0.0
+            ),
+        )
 
     def _feed_changed(self, transition: Transition) -> None:
         # Through the writer like everything the engine hears, so its effects commit in order.

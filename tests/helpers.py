@@ -16,7 +16,7 @@ from pathlib import Path
 
 from websockets.asyncio.server import ServerConnection, serve
 
-from bot.core.transfers import Suggestion
+from bot.core.transfers.plan import Suggestion
 
 BOT = str(Path(sys.executable).parent / "inventory-bot")
 

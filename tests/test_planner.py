@@ -4,7 +4,7 @@ import sqlite3
 
 import pytest
 
-from bot.core.engine import AlertEngine, EngineSettings
+from bot.core.alerting.engine import AlertEngine, EngineSettings
 from bot.core.rules import RuleBook
 from bot.core.velocity import PaceBook
 from bot.planner import Planner
@@ -26,12 +26,12 @@ async def test_models_of_a_round_that_failed_are_planned_in_the_next():
     engine = AlertEngine(RuleBook(), EngineSettings())
     refusals = [sqlite3.OperationalError("database is locked")]
 
-    async def mutate(change):
+    async def apply(action):
         if refusals:
             raise refusals.pop()
-        return change(engine, 2 * H)
+        return engine.apply(action, 2 * H)
 
-    planner = Planner(busy_chain(), engine, mutate, clock=lambda: 2 * H)
+    planner = Planner(busy_chain(), engine, apply, clock=lambda: 2 * H)
     with pytest.raises(sqlite3.OperationalError):
         await planner.plan_round()
     assert not engine.transfers.suggestions

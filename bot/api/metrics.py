@@ -1,35 +1,50 @@
 """/metrics in Prometheus' text format (prometheus-client).
 
-Most figures are read from the bot's own counters when Prometheus scrapes, so the feed's hot
-path pays nothing for them; only what has no counter of its own (batch sizes, command
-latency) is observed as it happens. Each Bot has its own registry.
+Most figures are read from the bot's own counters when Prometheus scrapes (through the
+callables of `Readings`), so the feed's hot path pays nothing for them; only what has no
+counter of its own (batch sizes, command latency) is observed as it happens. Each bot has its
+own registry.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from bot.core.alerting.incidents import Incident
 from bot.core.events import SaleEvent
-from bot.core.feed_health import FeedState
-
-if TYPE_CHECKING:
-    from bot.runtime import Bot
+from bot.core.feed_health import FeedHealth, FeedState
+from bot.core.transfers.book import TransferBook
+from bot.store.writer import WriterStats
 
 PREFIX = "inventory"
+
+
+@dataclass(frozen=True)
+class Readings:
+    """What /metrics reads from the running bot, each called when Prometheus scrapes."""
+
+    writer: Callable[[], tuple[WriterStats, int] | None]  # stats and queue depth
+    feeds: Callable[[], Sequence[tuple[str, FeedHealth]]]  # (shown name, health)
+    open_incidents: Callable[[], Iterable[Incident]]
+    slack_calls: Callable[[], Counter[tuple[str, str]]]  # (op, outcome) -> calls
+    outbox_pending: Callable[[], int]
+    outbox_oldest_at: Callable[[], float | None]
+    transfers: Callable[[], TransferBook | None]
+    planner_round_seconds: Callable[[], float]
 
 
 class Metrics:
     """The registry, the observed histograms, and a collector reading the running bot."""
 
-    def __init__(self, bot: Bot, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, readings: Readings, clock: Callable[[], float] = time.time) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.batch_size = Histogram(
             f"{PREFIX}_writer_batch_events",
@@ -44,7 +59,7 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
             registry=self.registry,
         )
-        self.registry.register(_BotCollector(bot, clock))
+        self.registry.register(_BotCollector(readings, clock))
 
     def committed(self, events: Sequence[SaleEvent], _at: float) -> None:
         """The writer's commit hook."""
@@ -66,21 +81,20 @@ class Metrics:
 
 
 class _BotCollector(Collector):
-    def __init__(self, bot: Bot, clock: Callable[[], float]) -> None:
-        self._bot = bot
+    def __init__(self, readings: Readings, clock: Callable[[], float]) -> None:
+        self._readings = readings
         self._clock = clock
 
     def collect(self) -> Iterator[Metric]:
-        bot, now = self._bot, self._clock()
-        yield from self._writer(bot)
-        yield from self._feeds(bot, now)
-        yield from self._alerts(bot)
-        yield from self._slack(bot, now)
-        yield from self._transfers(bot)
+        readings, now = self._readings, self._clock()
+        yield from self._writer(readings)
+        yield from self._feeds(readings, now)
+        yield from self._alerts(readings, now)
+        yield from self._slack(readings, now)
+        yield from self._transfers(readings)
 
-    def _writer(self, bot: Bot) -> Iterator[Metric]:
-        writer = bot.writer
-        stats = writer.stats if writer is not None else None
+    def _writer(self, readings: Readings) -> Iterator[Metric]:
+        stats, depth = readings.writer() or (None, 0)
         yield _counter("events", "Sales committed to the database.", stats.events if stats else 0)
         bad = CounterMetricFamily(
             f"{PREFIX}_bad_frames", "Frames refused, by reason.", labels=["reason"]
@@ -94,10 +108,10 @@ class _BotCollector(Collector):
         yield _gauge(
             "writer_queue_depth",
             "Items waiting for the writer (the feed waits when it is full).",
-            len(writer.queue) if writer is not None else 0,
+            depth,
         )
 
-    def _feeds(self, bot: Bot, now: float) -> Iterator[Metric]:
+    def _feeds(self, readings: Readings, now: float) -> Iterator[Metric]:
         up = GaugeMetricFamily(
             f"{PREFIX}_feed_up", "1 while the feed is connected and fresh.", labels=["feed"]
         )
@@ -115,70 +129,63 @@ class _BotCollector(Collector):
             "Seconds since the feed's last frame.",
             labels=["feed"],
         )
-        for feed in bot.feeds:
-            health = feed.health
-            up.add_metric([feed.name], 1.0 if health.state is FeedState.LIVE else 0.0)
-            connects.add_metric([feed.name], health.connects)
-            reconnects.add_metric([feed.name], max(0, health.connects - 1))
-            messages.add_metric([feed.name], health.messages)
+        for name, health in readings.feeds():
+            up.add_metric([name], 1.0 if health.state is FeedState.LIVE else 0.0)
+            connects.add_metric([name], health.connects)
+            reconnects.add_metric([name], max(0, health.connects - 1))
+            messages.add_metric([name], health.messages)
             last = health.last_message_at or health.since
-            silence.add_metric([feed.name], max(0.0, now - last))
+            silence.add_metric([name], max(0.0, now - last))
         yield from (up, connects, reconnects, messages, silence)
 
-    def _alerts(self, bot: Bot) -> Iterator[Metric]:
+    def _alerts(self, readings: Readings, now: float) -> Iterator[Metric]:
         family = GaugeMetricFamily(
             f"{PREFIX}_alerts_open",
             "Open alerts, by kind, severity and how they are handled.",
             labels=["kind", "severity", "state"],
         )
         counts: Counter[tuple[str, str, str]] = Counter()
-        if bot.engine is not None:
-            now = self._clock()
-            for i in bot.engine.open_incidents():
-                state = (
-                    "muted"
-                    if i.muted_by
-                    else "snoozed"
-                    if i.snoozed(now)
-                    else "acknowledged"
-                    if i.acked_by
-                    else "firing"
-                )
-                severity = i.severity.value if i.severity else ""
-                counts[(i.kind.value, severity, state)] += 1
+        for i in readings.open_incidents():
+            state = (
+                "muted"
+                if i.muted_by
+                else "snoozed"
+                if i.snoozed(now)
+                else "acknowledged"
+                if i.acked_by
+                else "firing"
+            )
+            severity = i.severity.value if i.severity else ""
+            counts[(i.kind.value, severity, state)] += 1
         for labels, count in sorted(counts.items()):
             family.add_metric(list(labels), count)
         yield family
 
-    def _slack(self, bot: Bot, now: float) -> Iterator[Metric]:
-        sender = bot.sender
+    def _slack(self, readings: Readings, now: float) -> Iterator[Metric]:
         calls = CounterMetricFamily(
             f"{PREFIX}_slack_calls",
             "Slack calls made by the sender: op is post, update or reply; outcome sent, "
             "rate_limited, retried, failed or refused.",
             labels=["op", "outcome"],
         )
-        counts = sender.counts if sender is not None else Counter()
+        counts = readings.slack_calls()
         for (op, outcome), count in sorted(counts.items()):
             calls.add_metric([op, outcome], count)
         yield calls
         limited = sum(n for (_, outcome), n in counts.items() if outcome == "rate_limited")
         yield _counter("slack_rate_limited", "Slack calls answered 429 (rate limited).", limited)
         yield _gauge(
-            "outbox_pending",
-            "Slack calls committed, not yet made.",
-            sender.pending() if sender else 0,
+            "outbox_pending", "Slack calls committed, not yet made.", readings.outbox_pending()
         )
-        oldest = sender.oldest_pending_at() if sender is not None else None
+        oldest = readings.outbox_oldest_at()
         yield _gauge(
             "outbox_oldest_age_seconds",
             "Age of the oldest Slack call not yet made (0 when none waits).",
             max(0.0, now - oldest) if oldest is not None else 0.0,
         )
 
-    def _transfers(self, bot: Bot) -> Iterator[Metric]:
-        engine, planner = bot.engine, bot.planner
-        transfers = engine.transfers if engine is not None else None
+    def _transfers(self, readings: Readings) -> Iterator[Metric]:
+        transfers = readings.transfers()
         yield _gauge(
             "transfer_suggestions",
             "Transfer suggestions current now.",
@@ -192,7 +199,7 @@ class _BotCollector(Collector):
         yield _gauge(
             "planner_round_seconds",
             "How long the planner's last round took.",
-            planner.stats.last_round_seconds if planner else 0.0,
+            readings.planner_round_seconds(),
         )
 
 

@@ -45,8 +45,8 @@ from bot.api.schemas import (
     TransferItem,
     TransferPage,
 )
-from bot.core.incidents import Incident
-from bot.core.transfer_book import Suggested, Transfer
+from bot.core.alerting.incidents import Incident
+from bot.core.transfers.book import Suggested, Transfer
 from bot.core.velocity import hours_to_zero
 from bot.store import pages
 from bot.store.queries import Level

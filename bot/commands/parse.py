@@ -7,12 +7,14 @@ import html
 import re
 import shlex
 
+from bot.core.errors import Refusal
 from bot.core.events import MAX_INVENTORY
+from bot.mrkdwn import quoted
 
 MAX_TEXT = 500  # no command needs more; longer text is refused before any work
 
 
-class Usage(Exception):
+class Usage(Refusal):
     """What was typed cannot be done; the message says why and how to say it."""
 
 
@@ -46,7 +48,7 @@ def options(tokens: list[str], allowed: tuple[str, ...]) -> tuple[list[str], dic
         key = key.strip().lower()
         if key not in allowed:
             raise Usage(
-                f"I don't know `{_shown(key)}=`. I know: {', '.join(f'`{a}=`' for a in allowed)}."
+                f"I don't know `{quoted(key)}=`. I know: {', '.join(f'`{a}=`' for a in allowed)}."
             )
         if key in named:
             raise Usage(f"`{key}=` is there twice.")
@@ -64,14 +66,14 @@ def level(name: str, value: str, *, off: bool = True) -> int | None:
         also = " (or off)" if off else ""
         raise Usage(
             f"`{name}` must be a whole number from 0 to {MAX_INVENTORY:,}{also}, "
-            f"not `{_shown(value)}`."
+            f"not `{quoted(value)}`."
         )
     return int(value)
 
 
 def count(name: str, value: str, low: int, high: int) -> int:
     if not re.fullmatch(r"\d{1,4}", value) or not low <= int(value) <= high:
-        raise Usage(f"`{name}` must be a whole number from {low} to {high}, not `{_shown(value)}`.")
+        raise Usage(f"`{name}` must be a whole number from {low} to {high}, not `{quoted(value)}`.")
     return int(value)
 
 
@@ -85,7 +87,7 @@ def duration(name: str, value: str, *, most: float) -> float:
     if seconds is None or seconds > most:
         raise Usage(
             f"`{name}` must be a duration like 30m, 4h or 1d (at most {most / 3600:g} h), "
-            f"not `{_shown(value)}`."
+            f"not `{quoted(value)}`."
         )
     return float(seconds)
 
@@ -94,7 +96,7 @@ def incident_id(value: str) -> int:
     """`12` or `#12`."""
     match = re.fullmatch(r"#?(\d{1,9})", value.strip())
     if not match:
-        raise Usage(f"`{_shown(value)}` is not an alert number; they look like #12.")
+        raise Usage(f"`{quoted(value)}` is not an alert number; they look like #12.")
     return int(match.group(1))
 
 
@@ -102,11 +104,5 @@ def numbered(value: str, letter: str, what: str) -> int:
     """`12`, `#12` or `S12` (with `letter` "S"): a suggestion's or transfer's number."""
     match = re.fullmatch(rf"#?(?:{letter})?(\d{{1,9}})", value.strip(), re.IGNORECASE)
     if not match:
-        raise Usage(f"`{_shown(value)}` is not a {what} number; they look like {letter}12.")
+        raise Usage(f"`{quoted(value)}` is not a {what} number; they look like {letter}12.")
     return int(match.group(1))
-
-
-def _shown(value: str) -> str:
-    """A value quoted back to the person: short, with nothing that formats or pings."""
-    value = value if len(value) <= 40 else value[:40] + "…"
-    return value.replace("`", "'").replace("<", "‹").replace(">", "›")

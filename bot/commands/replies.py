@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -35,7 +35,6 @@ class Reply:
     announce: str | None = None
     share: dict | None = None  # {"command", "text"} to run again for the channel
     error: bool = False
-    extra: dict = field(default_factory=dict)
 
 
 def answer(

@@ -8,8 +8,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from bot.core.engine import AlertEngine, Effects
-from bot.core.notify import Op
+from bot.core.alerting.effects import Effects, Op
+from bot.core.alerting.engine import AlertEngine
 
 Sale = tuple[float, str, str, int]  # (when, store, model, level)
 

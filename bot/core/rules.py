@@ -13,13 +13,10 @@ from datetime import datetime
 from datetime import time as clock_time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.core.errors import RuleError
 from bot.core.events import MAX_INVENTORY, MAX_NAME_CHARS
 
 ANY = ""  # a rule's store or model that matches every store or model
-
-
-class RuleError(ValueError):
-    """A rule or scope that cannot be saved; the message says why, for the person who asked."""
 
 
 @dataclass(frozen=True, slots=True)

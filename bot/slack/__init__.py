@@ -1,1 +1,1 @@
-"""The Slack side: Bolt app, commands, rendering and the sender."""
+"""The Slack side: the Bolt app and its listeners, the App Home, rendering, and the sender."""

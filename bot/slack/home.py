@@ -16,11 +16,10 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.commands.handlers import ICONS
 from bot.commands.replies import ago
 from bot.core.velocity import describe_pace
-from bot.slack.render import escape
-from bot.store import queries
+from bot.mrkdwn import date, escape, icon
+from bot.store import queries, transfer_queries
 
 LISTED = 15
 TRANSFERS_LISTED = 5
@@ -38,13 +37,12 @@ class Home:
         lowest = await queries.lowest_levels(self._db, limit=LISTED)
         alert_lines = []
         for i in incidents[:LISTED]:
-            icon = ICONS.get(i.severity, ":warning:") if i.severity else ":warning:"
             name = " at ".join(n for n in (i.model, i.store) if n) or i.kind.value
             state = "out of stock" if i.level == 0 and i.severity else f"{i.level} left"
             if i.level is None:
                 state = i.kind.value.replace("_", " ")
             where = f"<#{i.channel}> · {ago(i.fired_at, now)}"
-            alert_lines.append(f"{icon} `#{i.id}` {escape(name)}: {state} in {where}")
+            alert_lines.append(f"{icon(i.severity)} `#{i.id}` {escape(name)}: {state} in {where}")
         if len(incidents) > LISTED:
             alert_lines.append(f"… and {len(incidents) - LISTED} more: `/alerts` in each channel.")
         stock_lines = [
@@ -52,11 +50,11 @@ class Home:
             f"{describe_pace(r.inventory, r.rate(now).risk)} · {ago(r.last_sale_at, now)}"
             for r in lowest
         ]
-        suggested, total = await queries.suggestions(self._db, limit=TRANSFERS_LISTED)
+        suggested, total = await transfer_queries.suggestions(self._db, limit=TRANSFERS_LISTED)
         transfer_lines = [f"`S{s.id}` {escape(s.suggestion.why)}" for s in suggested]
         if total > len(suggested):
             transfer_lines.append(
-                f"… and {queries.more(total, len(suggested))} more: `/transfers`."
+                f"… and {transfer_queries.more(total, len(suggested))} more: `/transfers`."
             )
         blocks = [
             HeaderBlock(text="Inventory"),
@@ -84,14 +82,10 @@ class Home:
             ContextBlock(
                 elements=[
                     MarkdownTextObject(
-                        text=f"Updated {_when(now)} · `/stock`, `/alerts`, `/thresholds`, "
-                        "`/transfers` in any channel"
+                        text=f"Updated {date(now, fallback='just now')} · `/stock`, `/alerts`, "
+                        "`/thresholds`, `/transfers` in any channel"
                     )
                 ]
             ),
         ]
         return View(type="home", blocks=blocks).to_dict()
-
-
-def _when(at: float) -> str:
-    return f"<!date^{int(at)}^{{date_short_pretty}} {{time}}|just now>"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -19,25 +18,13 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.core.alerts import Severity
-from bot.core.engine import TransferLine, View
-from bot.core.incidents import Incident, Kind
+from bot.core.alerting.incidents import Incident, Kind
+from bot.core.alerting.machine import FLAP_SETTLE, Severity
+from bot.core.alerting.view import TransferLine, View
+from bot.mrkdwn import ICONS, date, escape, icon
+from bot.slack.buttons import INCIDENT_BUTTONS, TRANSFER_BUTTONS
 
-ICON = {
-    Severity.OUT: ":red_circle:",
-    Severity.LOW: ":large_orange_circle:",
-    Severity.HIGH: ":large_blue_circle:",
-}
-# The buttons on an open incident; the Slack app registers a handler for each action_id.
-ACTIONS = {
-    "incident_ack": "Acknowledge",
-    "incident_snooze_1h": "Snooze 1h",
-    "incident_snooze_4h": "Snooze 4h",
-    "incident_snooze_24h": "Snooze 24h",
-    "incident_mute": "Mute",
-}
-# The buttons on a suggested transfer; their value is the suggestion's number.
-TRANSFER_ACTIONS = {"transfer_accept": "Accept transfer", "transfer_dismiss": "Dismiss"}
+_SETTLE = f"{FLAP_SETTLE / 60:g} minutes"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,11 +71,11 @@ def _stock(view: View) -> tuple[str, str]:
     if not i.open:
         title = f":white_check_mark: Resolved: {where}"
     elif i.severity is Severity.OUT:
-        title = f"{ICON[Severity.OUT]} Out of stock: {where}"
+        title = f"{ICONS[Severity.OUT]} Out of stock: {where}"
     elif i.severity is Severity.LOW:
-        title = f"{ICON[Severity.LOW]} Low stock: {where}"
+        title = f"{ICONS[Severity.LOW]} Low stock: {where}"
     else:
-        title = f"{ICON[Severity.HIGH]} Overstock: {where}"
+        title = f"{ICONS[Severity.HIGH]} Overstock: {where}"
     side = "or fewer" if i.kind is Kind.LOW else "or more"
     lines = [
         f"*{i.level}* left"
@@ -118,7 +105,7 @@ def _chain(view: View) -> tuple[str, str]:
     stores = i.detail.get("stores", view.open_members)
     if not i.open:
         return f":white_check_mark: Resolved: {i.model} is back in stock", ""
-    title = f"{ICON[Severity.LOW]} {i.model} is short in {stores} stores"
+    title = f"{ICONS[Severity.LOW]} {i.model} is short in {stores} stores"
     lines = [
         f"• {escape(m.store or '')}: *{m.level}* left"
         + (" (out of stock)" if m.severity is Severity.OUT else "")
@@ -135,11 +122,11 @@ def _flapping(view: View) -> tuple[str, str]:
     side = i.detail.get("side", "low")
     where = f"{i.model} at {i.store}"
     if not i.open:
-        return f":white_check_mark: Settled: {where}", "No threshold crossing for 30 minutes."
+        return f":white_check_mark: Settled: {where}", f"No threshold crossing for {_SETTLE}."
     body = (
         f"It keeps crossing its {side} threshold: {i.detail.get('alerts', 0)} alerts lately"
         f" (now {i.level}). Those alerts are counted here instead of posted one by one, until"
-        " it settles (30 minutes without a crossing)."
+        f" it settles ({_SETTLE} without a crossing)."
     )
     return f":warning: Flapping: {where}", body
 
@@ -164,8 +151,8 @@ def _digest(view: View) -> tuple[str, str]:
         + (f" ({summary})" if summary else "")
         + f", {folded - view.open_members} resolved since."
     ]
-    for member in view.members:
-        lines.append(f"{_icon(member)} {escape(_name(member))}: {_level(member)} `#{member.id}`")
+    for m in view.members:
+        lines.append(f"{icon(m.severity)} {escape(_name(m))}: {_level(m)} `#{m.id}`")
     if view.open_members > len(view.members):
         more = view.open_members - len(view.members)
         lines.append(f"… and {more} more: `/alerts` lists them all.")
@@ -188,7 +175,7 @@ def _feed(view: View) -> tuple[str, str]:
         state = i.detail.get("state", "disconnected")
         return (
             f":rotating_light: Feed {state}: {i.store}",
-            f"No sales are coming in since {_time(i.opened_at)}: "
+            f"No sales are coming in since {date(i.opened_at)}: "
             f"{escape(i.detail.get('reason', ''))}",
         )
     if not i.open:
@@ -204,9 +191,9 @@ def _feed(view: View) -> tuple[str, str]:
 def _handling(i: Incident, now: float) -> list[str]:
     lines = []
     if i.acked_by:
-        lines.append(f":eyes: Acknowledged by <@{i.acked_by}> at {_time(i.acked_at)}")
+        lines.append(f":eyes: Acknowledged by <@{i.acked_by}> at {date(i.acked_at)}")
     if i.snoozed_until and i.snoozed(now):
-        lines.append(f":zzz: Snoozed by <@{i.snoozed_by}> until {_time(i.snoozed_until)}")
+        lines.append(f":zzz: Snoozed by <@{i.snoozed_by}> until {date(i.snoozed_until)}")
     if i.muted_by:
         lines.append(f":no_bell: Muted by <@{i.muted_by}>: no new alerts for this here")
     return lines
@@ -217,7 +204,7 @@ def _footer(view: View) -> str:
     parts = [f"#{i.id}"]
     if view.rule is not None:
         parts.append(f"rule: {escape(view.rule)}")
-    parts.append(f"since {_time(i.opened_at)}")
+    parts.append(f"since {date(i.opened_at)}")
     return " · ".join(parts)
 
 
@@ -244,12 +231,12 @@ def _stamped(template: dict, kind: str, number: int) -> dict:
 
 @functools.cache
 def _transfer_template() -> dict:
-    accept, dismiss = TRANSFER_ACTIONS.items()
+    (accept, (accept_label, _)), (dismiss, (dismiss_label, _)) = TRANSFER_BUTTONS.items()
     return ActionsBlock(
         block_id="transfer:0",
         elements=[
-            ButtonElement(text=accept[1], action_id=accept[0], value="0", style="primary"),
-            ButtonElement(text=dismiss[1], action_id=dismiss[0], value="0"),
+            ButtonElement(text=accept_label, action_id=accept, value="0", style="primary"),
+            ButtonElement(text=dismiss_label, action_id=dismiss, value="0"),
         ],
     ).to_dict()
 
@@ -257,7 +244,7 @@ def _transfer_template() -> dict:
 @functools.cache
 def _button_template(*, acknowledged: bool) -> dict:
     elements = []
-    for action_id, label in ACTIONS.items():
+    for action_id, (label, _, _) in INCIDENT_BUTTONS.items():
         if action_id == "incident_ack" and acknowledged:
             continue
         if action_id == "incident_mute":
@@ -281,10 +268,6 @@ def _button_template(*, acknowledged: bool) -> dict:
     return ActionsBlock(block_id="incident:0", elements=elements).to_dict()
 
 
-def _icon(i: Incident) -> str:
-    return ICON.get(i.severity, ":warning:") if i.severity else ":warning:"
-
-
 def _name(i: Incident) -> str:
     if i.kind is Kind.CHAIN:
         return f"{i.model} in {i.detail.get('stores', '?')} stores"
@@ -299,14 +282,6 @@ def _level(i: Incident) -> str:
     return "out of stock" if i.severity is Severity.OUT else f"{i.level} left"
 
 
-def _time(at: float | None) -> str:
-    """A time Slack shows in each reader's own zone; the fallback is UTC."""
-    if at is None:
-        return "?"
-    fallback = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(at)}^{{date_short_pretty}} {{time}}|{fallback}>"
-
-
 def _span(start: float, end: float | None) -> str:
     seconds = max(0, (end or start) - start)
     if seconds < 90:
@@ -314,12 +289,6 @@ def _span(start: float, end: float | None) -> str:
     if seconds < 5400:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
-
-
-def escape(text: str) -> str:
-    """Text from the feed or from people, made safe for Slack's mrkdwn: `<!channel>` in a store
-    name must not ping a channel, nor `<https://...|x>` make a link."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _plain(markdown: str) -> str:

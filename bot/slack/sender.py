@@ -22,6 +22,7 @@ import aiosqlite
 
 from bot.core.delivery import BLOCKED_PROBE, Delivery, Lane
 from bot.core.throttle import LogThrottle
+from bot.slack.payload import render_payload
 from bot.slack.transport import (
     AuthRefused,
     ChannelRefused,
@@ -32,7 +33,7 @@ from bot.slack.transport import (
     Transport,
 )
 from bot.store import db as database
-from bot.store.alerting import OutboxRow, render_payload
+from bot.store.processor import OutboxRow
 
 log = logging.getLogger(__name__)
 
@@ -182,26 +183,7 @@ class Sender:
         lane.started(now)
         outcome = "sent"
         try:
-            if d.op == "update":
-                where = await self._location(d.incident_id)
-                if where is None:
-                    raise Rejected("its message was never posted")
-                try:
-                    await self.transport.update(where.channel_id, where.ts, payload)
-                except Rejected as error:
-                    if str(error) != "message_not_found":
-                        raise
-                    # Someone deleted the message: post the incident afresh.
-                    posted = await self._post_once(lane.channel, d, payload, None, now)
-                    await self._remember(d.incident_id, posted)
-            elif d.op == "reply":
-                where = await self._location(d.incident_id)
-                if where is None:
-                    raise Rejected("its message was never posted")
-                await self._post_once(where.channel_id, d, payload, where.ts, now)
-            else:
-                posted = await self._post_once(lane.channel, d, payload, None, now)
-                await self._remember(d.incident_id, posted)
+            await self._send(lane.channel, d, payload, now)
             self._auth_refused = None
             await self._finish(lane.done(), "sent", None, now)
         except RateLimited as error:
@@ -262,6 +244,27 @@ class Sender:
                     },
                 )
         self.counts[(d.op, outcome)] += 1
+
+    async def _send(self, channel: str, d: Delivery, payload: dict, now: float) -> None:
+        """Make the delivery's call; raises what the transport raises."""
+        if d.op == "post":
+            posted = await self._post_once(channel, d, payload, None, now)
+            await self._remember(d.incident_id, posted)
+            return
+        where = await self._location(d.incident_id)
+        if where is None:
+            raise Rejected("its message was never posted")
+        if d.op == "reply":
+            await self._post_once(where.channel_id, d, payload, where.ts, now)
+            return
+        try:
+            await self.transport.update(where.channel_id, where.ts, payload)
+        except Rejected as error:
+            if str(error) != "message_not_found":
+                raise
+            # Someone deleted the message: post the incident afresh.
+            posted = await self._post_once(channel, d, payload, None, now)
+            await self._remember(d.incident_id, posted)
 
     async def _post_once(
         self, channel: str, d: Delivery, payload: dict, thread_ts: str | None, now: float

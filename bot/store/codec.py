@@ -10,12 +10,12 @@ from datetime import time as clock_time
 
 import orjson
 
-from bot.core.alerts import AlertMachine, Phase, Severity, Side
-from bot.core.engine import TransferLine, View
-from bot.core.incidents import Incident, Kind, Shown
+from bot.core.alerting.incidents import Incident, Kind, Shown
+from bot.core.alerting.machine import AlertMachine, Phase, Severity, Side
+from bot.core.alerting.view import TransferLine, View
 from bot.core.rules import Channel, QuietHours, Rule
-from bot.core.transfer_book import Status, Suggested, Transfer
-from bot.core.transfers import Suggestion
+from bot.core.transfers.book import Status, Suggested, Transfer
+from bot.core.transfers.plan import Suggestion
 
 
 def encode_view(view: View) -> dict:

@@ -8,13 +8,14 @@ from pathlib import Path
 
 import aiosqlite
 
+from bot.core.errors import CannotStart
 from bot.core.secrets import MASK, shown_url
 from bot.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
 
 
-class SchemaTooNew(Exception):
+class SchemaTooNew(CannotStart):
     """The database was written by a newer version of the bot."""
 
 

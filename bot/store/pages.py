@@ -9,8 +9,8 @@ from typing import TypeVar
 
 import aiosqlite
 
-from bot.core.incidents import Incident
-from bot.core.transfer_book import Suggested, Transfer
+from bot.core.alerting.incidents import Incident
+from bot.core.transfers.book import Suggested, Transfer
 from bot.store.codec import (
     INCIDENT_COLUMNS,
     SUGGESTION_COLUMNS,
@@ -25,8 +25,8 @@ from bot.store.queries import (
     Level,
     StoredEvent,
     first_event_id_since,
-    transfer_filter,
 )
+from bot.store.transfer_queries import transfer_filter
 
 T = TypeVar("T")
 

@@ -21,6 +21,7 @@ import aiosqlite
 from bot.core.events import BadFrame, SaleEvent
 from bot.core.velocity import PaceBook
 from bot.store.batch_queue import BatchQueue
+from bot.store.name_ids import NameIds
 from bot.store.queries import first_event_id_since, load_paces
 
 log = logging.getLogger(__name__)
@@ -97,31 +98,6 @@ _COUNT_BAD = """
 """
 
 
-class _Names:
-    """Name -> id for one table. A new name gets its id when a batch is prepared, and its row
-    goes into that batch's transaction; batches commit in order and a failed one is retried,
-    so ids given out are never lost."""
-
-    def __init__(self, table: str, column: str, rows: Sequence[tuple[int, str]]) -> None:
-        self.insert_sql = f"INSERT INTO {table} (id, {column}, first_seen_at) VALUES (?, ?, ?)"
-        self.ids = {name: id_ for id_, name in rows}
-        self.next_id = max(self.ids.values(), default=0) + 1
-        self._new: list[tuple[int, str, float]] = []
-
-    def id_for(self, name: str, at: float) -> int:
-        found = self.ids.get(name)
-        if found is None:
-            found = self.ids[name] = self.next_id
-            self.next_id += 1
-            self._new.append((found, name, at))
-        return found
-
-    def take_new(self) -> list[tuple[int, str, float]]:
-        """The names first seen since the last call, as rows to insert."""
-        new, self._new = self._new, []
-        return new
-
-
 @dataclass(slots=True)
 class _Batch:
     """The rows one transaction writes, prepared once so a retry writes the same thing."""
@@ -167,14 +143,14 @@ class Writer:
         self.commit_hooks: list[CommitHook] = []
         self._changed = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
-        self._feeds = self._stores = self._models = _Names("feeds", "url", [])
+        self._feeds = self._stores = self._models = NameIds("feeds", "url", [])
         self.paces = PaceBook()  # every shelf's pace, kept here with its level; others read it
 
     async def start(self) -> None:
         """Load the name maps and the paces, and start draining the queue."""
-        self._feeds = _Names("feeds", "url", await self._rows("SELECT id, url FROM feeds"))
-        self._stores = _Names("stores", "name", await self._rows("SELECT id, name FROM stores"))
-        self._models = _Names("models", "name", await self._rows("SELECT id, name FROM models"))
+        self._feeds = NameIds("feeds", "url", await self._rows("SELECT id, url FROM feeds"))
+        self._stores = NameIds("stores", "name", await self._rows("SELECT id, name FROM stores"))
+        self._models = NameIds("models", "name", await self._rows("SELECT id, name FROM models"))
         await load_paces(self._db, self.paces)
         self._task = asyncio.create_task(self._run(), name="writer")
 

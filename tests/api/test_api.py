@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.core.alerting.actions import AcceptTransfer
 from tests.api.conftest import CHANNEL, TOKEN
 
 ALL_STOCK = [
@@ -111,7 +112,7 @@ async def test_transfers_suggested_then_accepted(api):
     )
     assert s["why"].startswith("Move 28 ADERI from ALDO Auburn Mall")
 
-    await bot.command(lambda engine, at: engine.accept_transfer(1, "U1", at))
+    await bot.apply(AcceptTransfer(1, "U1"))
     _, accepted, _ = await client.get("/api/transfers?state=accepted&store=ALDO%20Maine%20Mall")
     _, elsewhere, _ = await client.get("/api/transfers?state=accepted&model=MIRIRA")
     _, left, _ = await client.get("/api/transfers")

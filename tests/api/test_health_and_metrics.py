@@ -5,7 +5,7 @@ import asyncio
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.commands.handlers import Request
+from bot.commands.request import Request
 from bot.core.feed_health import FeedState
 from tests.api.conftest import CHANNEL, Client
 from tests.fakes.slack import FakeSlack, Fault

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from openapi_spec_validator import validate
 
+from bot.core.alerting.actions import AcceptTransfer
 from tests.api.conftest import TOKEN
 
 SCHEMATHESIS = str(Path(sys.executable).parent / "schemathesis")
@@ -31,7 +32,7 @@ async def test_the_document_is_valid_openapi_and_names_every_endpoint(api):
 
 async def test_schemathesis_finds_no_failure_against_the_running_server(api, tmp_path):
     bot, client, _ = await api(token=TOKEN)
-    await bot.command(lambda engine, at: engine.accept_transfer(1, "U1", at))  # a transfer too
+    await bot.apply(AcceptTransfer(1, "U1"))  # a transfer too
     process = await asyncio.create_subprocess_exec(
         SCHEMATHESIS,
         "run",

@@ -1,6 +1,6 @@
 """The alert machine, transition by transition, with the clock passed in."""
 
-from bot.core.alerts import (
+from bot.core.alerting.machine import (
     FLAP_CHANGES,
     FLAP_SETTLE,
     FLAP_WINDOW,

@@ -4,11 +4,14 @@ from dataclasses import replace
 
 import pytest
 
-from bot.core.alerts import FLAP_SETTLE, Severity
-from bot.core.engine import AlertEngine, CommandError, EngineSettings
+from bot.core.alerting.actions import Acknowledge, Mute, SetRule, Snooze, Unmute, Watch
+from bot.core.alerting.effects import Op
+from bot.core.alerting.engine import AlertEngine, EngineSettings
+from bot.core.alerting.incidents import Kind, Shown
+from bot.core.alerting.machine import FLAP_SETTLE, Severity
+from bot.core.alerting.notify import NotifySettings
+from bot.core.errors import CommandError
 from bot.core.feed_health import FeedState, Transition
-from bot.core.incidents import Kind, Shown
-from bot.core.notify import NotifySettings, Op
 from bot.core.rules import RuleBook, Scope, Thresholds, parse_quiet_hours
 
 C = "C-STORES"
@@ -267,7 +270,7 @@ def test_acknowledge_edits_the_message_and_says_who_in_the_thread():
     h.calls()
     incident = h.incident(Kind.LOW, "Eaton", "ADERI")
 
-    h.engine.acknowledge(incident.id, "U1", 10)
+    h.engine.apply(Acknowledge(incident.id, "U1"), 10)
 
     assert h.calls() == [
         ("update", "low", "Eaton", "ADERI", None),
@@ -275,9 +278,9 @@ def test_acknowledge_edits_the_message_and_says_who_in_the_thread():
     ]
     assert (incident.acked_by, incident.acked_at) == ("U1", 10)
     with pytest.raises(CommandError, match="already acknowledged by <@U1>"):
-        h.engine.acknowledge(incident.id, "U2", 11)
+        h.engine.apply(Acknowledge(incident.id, "U2"), 11)
     with pytest.raises(CommandError, match="no open alert #999"):
-        h.engine.acknowledge(999, "U1", 11)
+        h.engine.apply(Acknowledge(999, "U1"), 11)
 
 
 def test_a_snooze_silences_the_thread_until_it_ends_then_reannounces():
@@ -285,7 +288,7 @@ def test_a_snooze_silences_the_thread_until_it_ends_then_reannounces():
     h.sale("Eaton", "ADERI", 0, 0)
     h.calls()
     incident = h.incident(Kind.LOW, "Eaton", "ADERI")
-    h.engine.snooze(incident.id, "U1", 3600, 10)
+    h.engine.apply(Snooze(incident.id, "U1", 3600), 10)
     assert h.calls()[-1][4] == "Snoozed for 1 h by <@U1>."
 
     h.sale("Eaton", "ADERI", 3, 100)  # eased: the message is edited, the thread stays quiet
@@ -304,7 +307,7 @@ def test_mute_keeps_new_alerts_for_the_key_out_of_the_channel_until_unmuted():
     h.sale("Eaton", "ADERI", 0, 0)
     h.calls()
     first = h.incident(Kind.LOW, "Eaton", "ADERI")
-    h.engine.mute(first.id, "U1", 10)
+    h.engine.apply(Mute(first.id, "U1"), 10)
     assert "Muted by <@U1>" in h.calls()[-1][4]
 
     h.sale("Eaton", "ADERI", 50, 20)
@@ -314,7 +317,7 @@ def test_mute_keeps_new_alerts_for_the_key_out_of_the_channel_until_unmuted():
     assert second.shown is Shown.MUTED
     assert [c for c in h.calls() if c[0] == "post"] == []
 
-    h.engine.unmute(second.id, "U1", 40)
+    h.engine.apply(Unmute(second.id, "U1"), 40)
     h.sale("Eaton", "ADERI", 50, 50)
     h.sale("Eaton", "ADERI", 0, 60)
     assert ("post", "low", "Eaton", "ADERI", None) in h.calls()
@@ -341,7 +344,7 @@ def test_a_rule_that_stops_watching_a_key_resolves_its_alert():
     h = Harness()
     h.sale("Eaton", "ADERI", 0, 0)
     h.calls()
-    h.engine.watch(C, Scope(stores=frozenset({"Maine"})), user="U1", now=10)
+    h.engine.apply(Watch(C, Scope(stores=frozenset({"Maine"})), "U1"), 10)
 
     assert h.calls()[-1][4] == "No longer watched here (the rules changed)."
     assert h.engine.open_incidents() == []
@@ -351,9 +354,7 @@ def test_a_rule_that_stops_watching_a_key_resolves_its_alert():
 
 def test_a_rule_change_is_recorded_with_who_and_when():
     h = Harness()
-    change = h.engine.set_rule(
-        C, store="Eaton", model="", thresholds=Thresholds(low=4), user="U9", now=77
-    )
+    change = h.engine.apply(SetRule(C, Thresholds(low=4), "U9", store="Eaton"), 77)
     effects = h.engine.take_effects()
 
     assert effects.changes == [change]

@@ -4,11 +4,14 @@ import re
 
 import pytest
 
-from bot.core.engine import AlertEngine, CommandError, EngineSettings
-from bot.core.incidents import Kind
-from bot.core.notify import NotifySettings, Op
+from bot.core.alerting.actions import AcceptTransfer, SetPlans
+from bot.core.alerting.effects import Op
+from bot.core.alerting.engine import AlertEngine, EngineSettings
+from bot.core.alerting.incidents import Kind
+from bot.core.alerting.notify import NotifySettings
+from bot.core.errors import CommandError
 from bot.core.rules import RuleBook, Thresholds
-from bot.core.transfer_book import Status, TransferBook
+from bot.core.transfers.book import Status, TransferBook
 from bot.core.velocity import PaceBook
 from tests.helpers import move
 
@@ -185,13 +188,15 @@ def test_a_low_alert_says_how_long_stock_lasts_and_carries_the_best_suggestion()
     assert view.transfer is None
     e.take_effects()
 
-    e.set_plans([("ADERI", [move(6, target_level=8)], e.transfers.version("ADERI"))], at + 30)
+    e.apply(
+        SetPlans((("ADERI", (move(6, target_level=8),), e.transfers.version("ADERI")),)), at + 30
+    )
     effects = e.take_effects()
     assert [o.op for o in effects.outgoing] == [Op.UPDATE]  # the alert shows it at once
     line = e.view(incident.id, at + 30).transfer
     assert (line.kind, line.quantity, line.source) == ("suggested", 6, "Maine")
 
-    e.accept_transfer(line.id, "U7", at + 40)
+    e.apply(AcceptTransfer(line.id, "U7"), at + 40)
     effects = e.take_effects()
     assert [(o.op, o.note) for o in effects.outgoing] == [
         (Op.UPDATE, None),
@@ -201,7 +206,7 @@ def test_a_low_alert_says_how_long_stock_lasts_and_carries_the_best_suggestion()
     assert (line.kind, line.by) == ("accepted", "U7")
 
     with pytest.raises(CommandError, match="no longer current"):
-        e.accept_transfer(line.id, "U8", at + 50)
+        e.apply(AcceptTransfer(line.id, "U8"), at + 50)
 
     e.sale("Auburn", "ADERI", 14, at + 60)  # the pairs arrive
     assert e.transfers.transfers[1].status is Status.RECEIVED

@@ -5,8 +5,8 @@ import random
 
 import numpy as np
 
-from bot.core.transfer_book import TransferBook
-from bot.core.transfers import ModelStock, plan_model
+from bot.core.transfers.book import TransferBook
+from bot.core.transfers.plan import ModelStock, plan_model
 from bot.core.velocity import PaceBook
 from bot.feed.worlds import RealisticWorld
 

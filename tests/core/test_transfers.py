@@ -4,7 +4,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.transfers import ModelStock, PlanSettings, floor_for, plan_model
+from bot.core.transfers.plan import ModelStock, PlanSettings, floor_for, plan_model
 
 NAN = float("nan")
 

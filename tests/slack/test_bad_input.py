@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.commands.handlers import Request
+from bot.commands.request import Request
 from tests.slack.conftest import db_state
 
 BAD = [

@@ -3,10 +3,12 @@
 import json
 from dataclasses import replace
 
-from bot.core.alerts import Severity
-from bot.core.engine import TransferLine, View
-from bot.core.incidents import Incident, Kind, Shown
-from bot.slack.render import ACTIONS, TRANSFER_ACTIONS, render
+from bot.core.alerting.incidents import Incident, Kind, Shown
+from bot.core.alerting.machine import Severity
+from bot.core.alerting.view import TransferLine, View
+from bot.slack.buttons import INCIDENT_BUTTONS as ACTIONS
+from bot.slack.buttons import TRANSFER_BUTTONS as TRANSFER_ACTIONS
+from bot.slack.render import render
 
 NOW = 1_790_000_000.0
 

@@ -5,6 +5,7 @@ import json
 import sqlite3
 from dataclasses import replace
 
+from bot.core.alerting.actions import SetPlans
 from tests.helpers import move
 from tests.slack.conftest import STORES, sale
 
@@ -132,7 +133,7 @@ def _texts(messages) -> list[str]:
 async def test_a_long_list_of_suggestions_says_how_many_more_without_counting_them_all(running):
     bot, slack_side, _ = await running(transfer_plan_seconds=3600)
     plans = [(f"M{i:04}", [replace(move(), model=f"M{i:04}")], 0) for i in range(1_500)]
-    await bot.command(lambda engine, at: engine.set_plans(plans, at))
+    await bot.apply(SetPlans(tuple((m, tuple(s), v) for m, s, v in plans)))
 
     _, listed, _ = await slack_side.command("/transfers", "")
     assert "… and over 980 more; name a store or model to narrow." in listed["text"]

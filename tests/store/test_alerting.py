@@ -6,11 +6,21 @@ from datetime import time
 
 import pytest
 
-from bot.core.engine import CommandError, EngineSettings
+from bot.core.alerting.actions import (
+    AcceptTransfer,
+    Acknowledge,
+    DefaultRule,
+    SetPlans,
+    SetQuietHours,
+    SetRule,
+    Watch,
+)
+from bot.core.alerting.engine import EngineSettings
+from bot.core.errors import CommandError, RuleError
 from bot.core.events import SaleEvent
-from bot.core.rules import QuietHours, RuleError, Scope, Thresholds
+from bot.core.rules import QuietHours, Scope, Thresholds
 from bot.store import db as database
-from bot.store.alerting import AlertingProcessor, Command, load_engine, next_outbox_id
+from bot.store.processor import AlertingProcessor, Submitted, load_engine, next_outbox_id
 from bot.store.schema import MIGRATIONS
 from bot.store.writer import Writer
 from tests.helpers import move
@@ -50,9 +60,9 @@ class Running:
         await self.writer.stop()
         await self.db.close()
 
-    async def command(self, action, at=1000.0):
+    async def apply(self, action, at=1000.0):
         future = asyncio.get_running_loop().create_future()
-        await self.writer.submit(Command(action, at, future))
+        await self.writer.submit(Submitted(action, at, future))
         return await asyncio.wait_for(future, 5)
 
     async def sale(self, store, model, level, at=1000.0):
@@ -60,23 +70,18 @@ class Running:
 
 
 def set_rule(user: str, store: str = "", model: str = "", **thresholds):
-    def action(engine, at):
-        return engine.set_rule(
-            C, store=store, model=model, user=user, now=at, thresholds=Thresholds(**thresholds)
-        )
-
-    return action
+    return SetRule(C, Thresholds(**thresholds), user, store=store, model=model)
 
 
 async def test_rules_scope_and_quiet_hours_survive_a_restart_with_their_history(tmp_path):
     path = tmp_path / "inventory.db"
     scope = Scope(stores=frozenset({"Eaton", "Maine"}))
     async with Running(path) as bot:
-        await bot.command(set_rule("U1", low=5, high=90))
-        await bot.command(set_rule("U2", store="Eaton", model="ADERI", low=2, high=None))
-        await bot.command(lambda e, at: e.watch(C, scope, user="U1", now=at))
+        await bot.apply(set_rule("U1", low=5, high=90))
+        await bot.apply(set_rule("U2", store="Eaton", model="ADERI", low=2, high=None))
+        await bot.apply(Watch(C, scope, "U1"))
         quiet = QuietHours(time(22), time(7), "America/Toronto")
-        await bot.command(lambda e, at: e.set_quiet_hours(C, quiet, user="U3", now=at))
+        await bot.apply(SetQuietHours(C, quiet, "U3"))
 
     async with Running(path) as again:
         channel = again.engine.book.channels[C]
@@ -105,9 +110,9 @@ async def test_a_refused_command_raises_for_its_caller_and_changes_nothing(tmp_p
     path = tmp_path / "inventory.db"
     async with Running(path) as bot:
         with pytest.raises(RuleError, match=r"high \(10\) must be above low \(50\)"):
-            await bot.command(set_rule("U1", low=50, high=10))
+            await bot.apply(set_rule("U1", low=50, high=10))
         with pytest.raises(CommandError, match="no open alert #7"):
-            await bot.command(lambda e, at: e.acknowledge(7, "U1", at))
+            await bot.apply(Acknowledge(7, "U1"))
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT count(*) FROM rules").fetchone() == (0,)
         assert db.execute("SELECT count(*) FROM config_changes").fetchone() == (0,)
@@ -116,9 +121,9 @@ async def test_a_refused_command_raises_for_its_caller_and_changes_nothing(tmp_p
 async def test_an_open_incident_is_picked_up_again_after_a_restart(tmp_path):
     path = tmp_path / "inventory.db"
     async with Running(path) as bot:
-        await bot.command(lambda e, at: e.ensure_default_rule(C, Thresholds(), at))
+        await bot.apply(DefaultRule(C, Thresholds()))
         await bot.sale("Eaton", "ADERI", 0)
-        incident = await bot.command(lambda e, at: e.acknowledge(1, "U1", at))
+        incident = await bot.apply(Acknowledge(1, "U1"))
         assert incident.acked_by == "U1"
         assert [row.op for row in bot.outbox] == ["post", "update", "reply"]
 
@@ -148,9 +153,9 @@ async def test_paces_suggestions_and_transfers_survive_a_restart(tmp_path):
         await bot.writer.wait_for(lambda s: s.events == 40)
         pace = bot.writer.paces.rate("Auburn", "ADERI", 9000.0)
         plan = [move(8, source_level=41, target_level=11), move(3, "Eaton", "Auburn")]
-        await bot.command(lambda e, at: e.set_plans([("ADERI", plan, 0)], at))
+        await bot.apply(SetPlans((("ADERI", tuple(plan), 0),)))
         number = {s.suggestion.source: s.id for s in bot.engine.transfers.suggestions.values()}
-        accepted = await bot.command(lambda e, at: e.accept_transfer(number["Maine"], "U1", at))
+        accepted = await bot.apply(AcceptTransfer(number["Maine"], "U1"))
 
     async with Running(path) as again:
         assert again.writer.paces.rate("Auburn", "ADERI", 9000.0) == pace
@@ -171,19 +176,17 @@ async def test_a_suggestion_id_is_never_given_twice_across_a_restart(tmp_path):
     # the button must find nothing rather than accept whatever move got the number next.
     path = tmp_path / "inventory.db"
     async with Running(path) as bot:
-        await bot.command(
-            lambda e, at: e.set_plans([("ADERI", [move(8), move(3, "Eaton")], 0)], at)
-        )
+        await bot.apply(SetPlans((("ADERI", (move(8), move(3, "Eaton")), 0),)))
         given = set(bot.engine.transfers.suggestions)
-        await bot.command(lambda e, at: e.set_plans([("ADERI", [], 0)], at))
+        await bot.apply(SetPlans((("ADERI", (), 0),)))
         assert not bot.engine.transfers.suggestions
 
     async with Running(path) as again:
-        await again.command(lambda e, at: e.set_plans([("ADERI", [move(5)], 0)], at))
+        await again.apply(SetPlans((("ADERI", (move(5),), 0),)))
         (new,) = again.engine.transfers.suggestions
         assert new > max(given)
         with pytest.raises(CommandError, match=f"S{max(given)}"):
-            await again.command(lambda e, at: e.accept_transfer(max(given), "U1", at))
+            await again.apply(AcceptTransfer(max(given), "U1"))
 
 
 async def test_a_database_from_before_paces_counts_its_stocked_shelves(tmp_path):

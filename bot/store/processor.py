@@ -1,8 +1,8 @@
 """Alerting inside the writer's transaction.
 
 The writer hands every batch to AlertingProcessor: it runs the engine over the batch (sales,
-bad frames, ticks, feed transitions, people's commands), renders the messages the engine
-decided, and writes incidents, machine state, notifier state, audit records and outbox rows in
+bad frames, ticks, feed transitions, people's actions), and writes incidents, machine state,
+notifier state, audit records and outbox rows (what to say, as data: the sender renders it) in
 the batch's own transaction. So a state change and the message that tells it commit together:
 after a crash, what was committed is either in the outbox or was sent.
 """
@@ -18,22 +18,22 @@ from itertools import groupby
 import aiosqlite
 import orjson
 
-from bot.core.alerts import Side
-from bot.core.engine import AlertEngine, CommandError, EngineSettings
+from bot.core.alerting.actions import Action
+from bot.core.alerting.effects import Effects, Op
+from bot.core.alerting.engine import AlertEngine, EngineSettings
+from bot.core.alerting.incidents import Shown
+from bot.core.alerting.machine import Side
+from bot.core.errors import Refusal
 from bot.core.events import BadFrame, SaleEvent
 from bot.core.feed_health import Transition
-from bot.core.incidents import Shown
-from bot.core.notify import Op
-from bot.core.rules import Channel, Rule, RuleBook, RuleError, Scope, Thresholds
-from bot.core.transfer_book import TransferBook
+from bot.core.rules import Channel, Rule, RuleBook, Scope, Thresholds
+from bot.core.transfers.book import TransferBook
 from bot.core.velocity import PaceBook
-from bot.slack.render import render
 from bot.store.codec import (
     INCIDENT_COLUMNS,
     SUGGESTION_COLUMNS,
     TRANSFER_COLUMNS,
     channel_row,
-    decode_view,
     encode_view,
     incident_from_row,
     incident_row,
@@ -53,11 +53,12 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class Command:
-    """A change someone asked for, applied by the writer in order with the feed and answered
-    once it has committed: `future` gets `action(engine, at)`'s result or its error."""
+class Submitted:
+    """An action submitted to the writer: applied in order with the feed and answered
+    once it has committed: `future` gets what `engine.apply(action, at)` returned, or the
+    Refusal it raised."""
 
-    action: Callable[[AlertEngine, float], object]
+    action: Action
     at: float
     future: asyncio.Future
 
@@ -89,15 +90,7 @@ class AlertRows:
     suggestions: list[tuple] = field(default_factory=list)
     suggestions_gone: list[tuple[int]] = field(default_factory=list)
     transfers: list[tuple] = field(default_factory=list)
-    answers: list[tuple[Command, object, Exception | None]] = field(default_factory=list)
-
-
-def render_payload(payload: dict) -> dict:
-    """An outbox payload as the Slack call's arguments: {"text", "blocks"?, "broadcast"?}."""
-    if "view" in payload:
-        message = render(decode_view(payload["view"]))
-        return {"text": message.text, "blocks": message.blocks}
-    return {"text": payload["note"], "broadcast": payload.get("broadcast", False)}
+    answers: list[tuple[Submitted, object, Exception | None]] = field(default_factory=list)
 
 
 class AlertingProcessor:
@@ -113,7 +106,7 @@ class AlertingProcessor:
         """Run the engine over the batch; return the rows it changed (rendered and ready), or
         None if it changed nothing."""
         engine = self.engine
-        answers: list[tuple[Command, object, Exception | None]] = []
+        answers: list[tuple[Submitted, object, Exception | None]] = []
         for kind, run in groupby(items, type):  # in order; runs of sales go in at once
             if kind is SaleEvent:
                 engine.sales(run)
@@ -125,10 +118,10 @@ class AlertingProcessor:
                     engine.bad_frame(item.feed, item.reason.value, item.at)
                 elif kind is Transition:
                     engine.feed_changed(item)
-                elif kind is Command:
+                elif kind is Submitted:
                     try:
-                        answers.append((item, item.action(engine, item.at), None))
-                    except (CommandError, RuleError) as error:
+                        answers.append((item, engine.apply(item.action, item.at), None))
+                    except Refusal as error:
                         answers.append((item, None, error))
         rows = self._rows(engine.take_effects(), now)
         rows.answers = answers
@@ -206,7 +199,7 @@ class AlertingProcessor:
             if not command.future.done():
                 command.future.set_exception(error)
 
-    def _rows(self, effects, now: float) -> AlertRows:
+    def _rows(self, effects: Effects, now: float) -> AlertRows:
         engine = self.engine
         rows = AlertRows()
         rows.incidents = [incident_row(i) for i in effects.incidents.values()]

@@ -18,29 +18,12 @@ Nothing is dropped: every incident ends up in its own message or in one that fol
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 
-from bot.core.incidents import Incident, Shown
-
-
-class Op(StrEnum):
-    POST = "post"
-    UPDATE = "update"
-    REPLY = "reply"
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """One Slack call to make about an incident's message. Rendering happens later, from the
-    incident as it stands when the batch commits."""
-
-    channel: str
-    op: Op
-    incident_id: int
-    note: str | None = None  # the thread line, for REPLY
-    broadcast: bool = False  # a REPLY that also shows in the channel (re-announcement)
+from bot.core.alerting.effects import Effects, Op, Outgoing
+from bot.core.alerting.incidents import Incident, Shown
+from bot.core.alerting.ledger import Ledger
+from bot.core.rules import RuleBook
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,29 +35,14 @@ class NotifySettings:
     refresh: float = 5.0
 
 
-class Registry:
-    """What a notifier needs from the engine: incidents by id, new digests, and word of every
-    fold so the engine can keep count of what each message holds."""
-
-    def __init__(
-        self,
-        get: Callable[[int], Incident | None],
-        new_digest: Callable[[str, float, str], Incident],
-        folded: Callable[[Incident, Incident], None],
-    ) -> None:
-        self.get = get
-        self.new_digest = new_digest
-        self.folded = folded
-
-
 class ChannelNotifier:
     """Decides the messages of one channel. Feed it announcements, changes and ticks; read
     `take()` for the calls to make."""
 
-    def __init__(self, channel: str, settings: NotifySettings, registry: Registry) -> None:
+    def __init__(self, channel: str, settings: NotifySettings, ledger: Ledger) -> None:
         self.channel = channel
         self.settings = settings
-        self._registry = registry
+        self._ledger = ledger
         self._waiting: dict[int, float] = {}  # incident id -> when its window ends
         self._held: list[int] = []  # held during quiet hours
         # Only as many times as the flood rules compare against: the state stays small.
@@ -106,7 +74,7 @@ class ChannelNotifier:
         self._saved = False
         self._waiting.pop(incident.id, None)
         incident.shown, incident.parent_id = Shown.FOLDED, parent.id
-        self._registry.folded(incident, parent)
+        self._ledger.folded(incident, parent)
         # Joining a message is the incident's announcement: show it now, not at the next
         # coalesced refresh.
         self._touch(parent, urgent=True)
@@ -121,7 +89,7 @@ class ChannelNotifier:
             if note:
                 self._emit(Op.REPLY, incident, note, broadcast)
         elif incident.shown is Shown.FOLDED:
-            parent = self._registry.get(incident.parent_id)
+            parent = self._ledger.get(incident.parent_id)
             if parent is not None:
                 self._touch(parent, urgent=incident.critical or broadcast)
         # WAITING and HELD incidents are rendered as they stand when they go out.
@@ -136,13 +104,13 @@ class ChannelNotifier:
         ready = [i for i, at in self._waiting.items() if at <= now]
         if ready:
             self._saved = False
-            incidents = [self._registry.get(i) for i in ready]
+            incidents = [self._ledger.get(i) for i in ready]
             for i in ready:
                 del self._waiting[i]
             self._release([i for i in incidents if i is not None], now)
         if self._held and not quiet:
             self._saved = False
-            held = [self._registry.get(i) for i in self._held]
+            held = [self._ledger.get(i) for i in self._held]
             self._held.clear()
             digest = self._start_digest(now, "quiet")
             for incident in held:
@@ -207,7 +175,7 @@ class ChannelNotifier:
             for incident in incidents:
                 self._post(incident, now)
             return
-        digest = self._registry.get(self._flood) if self._flood is not None else None
+        digest = self._ledger.get(self._flood) if self._flood is not None else None
         fresh = digest is None
         if digest is None:
             digest = self._start_digest(now, "flood")
@@ -218,7 +186,7 @@ class ChannelNotifier:
             self._dirty.pop(digest.id, None)
 
     def _start_digest(self, now: float, reason: str) -> Incident:
-        digest = self._registry.new_digest(self.channel, now, reason)
+        digest = self._ledger.open_digest(self.channel, now, reason)
         self._post(digest, now)
         return digest
 
@@ -236,7 +204,7 @@ class ChannelNotifier:
         arrivals = self._arrivals
         while arrivals and arrivals[0] < now - self.settings.flood_window:
             arrivals.popleft()
-        digest = self._registry.get(self._flood)
+        digest = self._ledger.get(self._flood)
         if digest is None:
             self._flood = None
             return
@@ -250,7 +218,7 @@ class ChannelNotifier:
 
     def _touch(self, parent: Incident, *, urgent: bool) -> None:
         if parent.shown is Shown.FOLDED:
-            grandparent = self._registry.get(parent.parent_id)
+            grandparent = self._ledger.get(parent.parent_id)
             if grandparent is not None:
                 self._touch(grandparent, urgent=urgent)
             return
@@ -260,7 +228,7 @@ class ChannelNotifier:
         if self._dirty:
             self._saved = False
         for incident_id, urgent in list(self._dirty.items()):
-            incident = self._registry.get(incident_id)
+            incident = self._ledger.get(incident_id)
             if incident is None or incident.shown is not Shown.MESSAGE:
                 del self._dirty[incident_id]  # not out yet: it will show its state when it is
                 continue
@@ -273,3 +241,90 @@ class ChannelNotifier:
         self, op: Op, incident: Incident, note: str | None = None, broadcast: bool = False
     ) -> None:
         self._out.append(Outgoing(self.channel, op, incident.id, note, broadcast))
+
+
+class Notifiers:
+    """Every channel's notifier, and what the other stages ask of them: announce a new
+    incident, tell a change, resolve, fold. A channel's notifier is made when first needed."""
+
+    def __init__(self, settings: NotifySettings, ledger: Ledger, book: RuleBook) -> None:
+        self.settings = settings
+        self._ledger = ledger
+        self._book = book
+        self.channels: dict[str, ChannelNotifier] = {}
+
+    def of(self, channel: str) -> ChannelNotifier:
+        notifier = self.channels.get(channel)
+        if notifier is None:
+            notifier = self.channels[channel] = ChannelNotifier(
+                channel, self.settings, self._ledger
+            )
+        return notifier
+
+    def quiet(self, channel: str, now: float) -> bool:
+        """The channel is in its quiet hours."""
+        config = self._book.channels.get(channel)
+        return config is not None and config.quiet is not None and config.quiet.active(now)
+
+    def announce(self, incident: Incident, now: float) -> None:
+        """A new incident for its channel."""
+        channel = incident.channel
+        self.of(channel).announce(incident, now, quiet=self.quiet(channel, now))
+
+    def changed(self, incident: Incident, now: float, note: str | None = None) -> None:
+        """Someone acted on the incident: refresh its message, and `note` goes in its thread."""
+        self.of(incident.channel).changed(incident, now, note)
+
+    def tell(
+        self, incident: Incident, now: float, note: str | None, *, broadcast: bool = False
+    ) -> None:
+        """The incident changed by itself: refresh its message; its thread hears `note` unless
+        the incident is snoozed (a broadcast is heard anyway)."""
+        if incident.snoozed(now) and not broadcast:
+            note = None
+        self.of(incident.channel).changed(incident, now, note, broadcast=broadcast)
+
+    def resolve(self, incident: Incident, now: float, note: str | None) -> None:
+        """Close the incident and tell it, with `note` for its thread."""
+        self._ledger.close(incident, now)
+        self.tell(incident, now, note)
+        self._ledger.detach(incident)
+
+    def fold(self, incident: Incident, parent: Incident, now: float) -> None:
+        """Show `incident` in `parent`'s message instead of its own."""
+        self.of(incident.channel).fold(incident, parent, now)
+
+    def touch(self, incident: Incident) -> None:
+        """What a folding message shows changed: refresh it soon."""
+        self.of(incident.channel).touch(incident)
+
+    def tick(self, now: float) -> None:
+        for channel, notifier in self.channels.items():
+            notifier.tick(now, quiet=self.quiet(channel, now))
+
+    def take(self, effects: Effects) -> None:
+        """Move the calls decided, and the notifier states to persist, into `effects`."""
+        for channel, notifier in self.channels.items():
+            out = notifier.take()
+            if out:
+                effects.outgoing.extend(out)
+                # A message going out changed how its incident is shown: persist that too.
+                for outgoing in out:
+                    incident = self._ledger.get(outgoing.incident_id)
+                    if incident is not None:
+                        self._ledger.touch(incident)
+            if notifier.changed_since_saved():
+                effects.notifiers[channel] = notifier.state()
+
+    def waiting_or_held(self) -> set[int]:
+        """Incidents some channel has not sent yet."""
+        return {i for notifier in self.channels.values() for i in notifier.waiting_or_held()}
+
+    def forget(self, incident: Incident) -> None:
+        notifier = self.channels.get(incident.channel)
+        if notifier is not None:
+            notifier.forget(incident.id)
+
+    def restore(self, states: list[tuple[str, dict]]) -> None:
+        for channel, state in states:
+            self.of(channel).restore(state)

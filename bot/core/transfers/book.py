@@ -19,7 +19,7 @@ import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.core.transfers import Suggestion
+from bot.core.transfers.plan import Suggestion
 
 Key = tuple[str, str]  # store, model
 

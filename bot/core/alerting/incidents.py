@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.core.alerts import Severity
+from bot.core.alerting.machine import Severity
 
 
 class Kind(StrEnum):

@@ -1,0 +1,45 @@
+"""A command as someone typed it, and what every command needs to answer it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import aiosqlite
+
+from bot.commands.names import Names
+from bot.commands.parse import Usage
+from bot.core.alerting.actions import Apply
+from bot.core.alerting.engine import EngineSettings
+
+
+@dataclass(frozen=True)
+class Request:
+    """A command as someone typed it, where and who."""
+
+    command: str  # "stock", "transfers", "thresholds" or "alerts" (with or without the slash)
+    text: str
+    channel: str
+    user: str
+
+
+@dataclass
+class Context:
+    """What the commands read from and write through."""
+
+    db: aiosqlite.Connection  # read-only: the stored state
+    apply: Apply  # changes go through the writer
+    admins: frozenset[str] = frozenset()  # who may change rules; empty: everyone
+    engine_settings: EngineSettings = field(default_factory=EngineSettings)
+    clock: Callable[[], float] = time.time
+    names: Names = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.names = Names(self.db)
+
+    def check_admin(self, user: str) -> None:
+        """Usage (nothing changed) unless `user` may change this channel's rules."""
+        if self.admins and user not in self.admins:
+            who = ", ".join(f"<@{a}>" for a in sorted(self.admins))
+            raise Usage(f"Only {who} can change this channel's rules. Nothing was changed.")

@@ -1,0 +1,170 @@
+"""`/thresholds`: a channel's rules and their latest changes; `set`, `clear`, `watch` and `quiet`
+change them (for the admins, if ADMIN_USER_IDS names any), and each change is announced in
+the channel with who made it. `preview` is in preview.py."""
+
+from __future__ import annotations
+
+from bot.commands.help import help_reply
+from bot.commands.parse import Usage, count, duration, level, options
+from bot.commands.preview import preview
+from bot.commands.replies import Reply, ago, answer, sentence
+from bot.commands.request import Context, Request
+from bot.core.alerting.actions import Action, ClearRule, SetQuietHours, SetRule, Watch
+from bot.core.errors import RuleError
+from bot.core.names import Kind as NameKind
+from bot.core.rules import ANY, Change, QuietHours, Scope, Thresholds, parse_quiet_hours
+from bot.mrkdwn import escape, quoted
+from bot.store import queries
+
+CHANGES = ("set", "clear", "watch", "quiet")
+
+
+async def thresholds(ctx: Context, request: Request, tokens: list[str]) -> Reply:
+    action = tokens[0].lower() if tokens else "show"
+    rest = tokens[1:]
+    if action == "help":
+        return help_reply("thresholds")
+    if action == "show":
+        if rest:
+            raise Usage("`/thresholds` shows this channel's rules; it takes no more words.")
+        return await show_rules(ctx, request.channel)
+    if action == "preview":
+        store, model, proposed = await rule_request(ctx, request.channel, rest)
+        return await preview(ctx, request, store, model, proposed)
+    if action not in CHANGES:
+        raise Usage(
+            f"I don't know `/thresholds {quoted(action)}`. Try `set`, `clear`, `watch`, "
+            "`quiet`, `preview`, or `/thresholds help`."
+        )
+    ctx.check_admin(request.user)
+    channel, user = request.channel, request.user
+    asked: Action
+    if action == "set":
+        store, model, wanted = await rule_request(ctx, channel, rest)
+        asked = SetRule(channel, wanted, user, store=store, model=model)
+    elif action == "clear":
+        plain, named = options(rest, ("store", "model"))
+        if plain:
+            raise Usage(f"`/thresholds clear` takes store= and model=, not `{quoted(plain[0])}`.")
+        store, model = await ctx.names.store_and_model(named)
+        asked = ClearRule(channel, user, store=store, model=model)
+    elif action == "watch":
+        asked = Watch(channel, await _watch_request(ctx, rest), user)
+    else:
+        asked = SetQuietHours(channel, _quiet_request(rest), user)
+    change = await ctx.apply(asked)
+    assert isinstance(change, Change)
+    summary = escape(change.summary)
+    return Reply(
+        text=f":white_check_mark: Saved: {summary}.",
+        announce=f":gear: <@{user}> changed this channel's alert rules: {summary}.",
+    )
+
+
+async def show_rules(ctx: Context, channel_id: str) -> Reply:
+    channel = await queries.channel_config(ctx.db, channel_id)
+    now = ctx.clock()
+    lines = [
+        f"Watching: {escape(channel.scope.describe())}",
+        f"Quiet hours: {channel.quiet.describe() if channel.quiet else 'none'}",
+    ]
+    rules = sorted(
+        channel.rules.values(), key=lambda r: (bool(r.store), bool(r.model), r.store, r.model)
+    )
+    for r in rules:
+        by = f"set by {_who(r.updated_by)} {ago(r.updated_at, now)}"
+        lines.append(f"• {escape(r.describe())}{_gate(r.thresholds)} · {by}")
+    if not rules:
+        lines.append(
+            "No rules: this channel gets no stock alerts. `/thresholds set low=10 high=80` starts."
+        )
+    changes = await queries.config_changes(ctx.db, channel_id)
+    if changes:
+        lines.append("*Latest changes*")
+        lines += [
+            f"{ago(at, now)}: {_who(user)} {escape(summary)}" for at, user, _, summary in changes
+        ]
+    return answer(
+        "Alert rules in this channel", lines, footer="`/thresholds help` for how to change them"
+    )
+
+
+async def rule_request(
+    ctx: Context, channel_id: str, tokens: list[str]
+) -> tuple[str, str, Thresholds]:
+    """The store, model and thresholds that `low=5 high=80 store=maine ...` asks for."""
+    plain, named = options(tokens, ("low", "high", "store", "model", "gate", "wait"))
+    if plain:
+        raise Usage(f"I don't understand `{quoted(plain[0])}`: use name=value, like low=5 high=80.")
+    if not {"low", "high", "gate", "wait"} & named.keys():
+        raise Usage(
+            "Say what to set: low=, high=, gate= (readings) or wait= (time), like low=5 high=80."
+        )
+    store, model = await ctx.names.store_and_model(named)
+    channel = await queries.channel_config(ctx.db, channel_id)
+    # Unsaid values come from the rule for exactly this store and model, else from the rule
+    # that applies there now, else from the defaults.
+    base = channel.rules.get((store, model))
+    if base is None:
+        applies = channel.rule_for(store or "\0", model or "\0") if (store or model) else None
+        base = applies or channel.rules.get((ANY, ANY))
+    t = base.thresholds if base is not None else Thresholds()
+    asked = Thresholds(
+        low=level("low", named["low"]) if "low" in named else t.low,
+        high=level("high", named["high"]) if "high" in named else t.high,
+        gate_readings=count("gate", named["gate"], 1, 100) if "gate" in named else t.gate_readings,
+        gate_seconds=duration("wait", named["wait"], most=86_400)
+        if "wait" in named
+        else t.gate_seconds,
+    )
+    return store, model, asked
+
+
+async def _watch_request(ctx: Context, tokens: list[str]) -> Scope:
+    if [t.lower() for t in tokens] == ["all"]:
+        return Scope()
+    plain, named = options(tokens, ("stores", "models"))
+    if plain or not named:
+        raise Usage(
+            "`/thresholds watch all`, or watch stores= and/or models=, names "
+            'separated by commas: stores="maine, auburn" models=aderi.'
+        )
+    stores = models = None
+    if "stores" in named:
+        stores = frozenset(
+            [await ctx.names.name(n, NameKind.STORE) for n in _listed(named["stores"])]
+        )
+    if "models" in named:
+        models = frozenset(
+            [await ctx.names.name(n, NameKind.MODEL) for n in _listed(named["models"])]
+        )
+    return Scope(stores, models)
+
+
+def _quiet_request(tokens: list[str]) -> QuietHours | None:
+    if [t.lower() for t in tokens] == ["off"]:
+        return None
+    if not 1 <= len(tokens) <= 2:
+        raise Usage(
+            "`/thresholds quiet 22:00-07:00 America/Toronto` (the zone is optional, UTC "
+            "if not given), or `/thresholds quiet off`."
+        )
+    try:
+        return parse_quiet_hours(tokens[0], tokens[1] if len(tokens) > 1 else "UTC")
+    except RuleError as error:
+        raise Usage(sentence(str(error))) from None
+
+
+def _listed(value: str) -> list[str]:
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    if not names or len(names) > 200:
+        raise Usage("Give one or more names, separated by commas.")
+    return names
+
+
+def _gate(t: Thresholds) -> str:
+    return f" · after {t.gate_readings} readings and {t.gate_seconds:g} s"
+
+
+def _who(user: str) -> str:
+    return "the settings" if user == "settings" else f"<@{user}>"

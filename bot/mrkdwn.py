@@ -1,0 +1,47 @@
+"""Slack's mrkdwn for text the bot does not control (names from the feed, words people type),
+and the few marks every message shares (severity icons and words, Slack dates). One source,
+used by alerts, command answers and the App Home alike."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from bot.core.alerting.machine import Severity
+
+ICONS = {
+    Severity.OUT: ":red_circle:",
+    Severity.LOW: ":large_orange_circle:",
+    Severity.HIGH: ":large_blue_circle:",
+}
+# What each severity is called in a list of alerts.
+SEVERITY_WORDS = {Severity.OUT: "out of stock", Severity.LOW: "low", Severity.HIGH: "overstock"}
+QUOTED_CHARS = 40
+
+
+def escape(text: str) -> str:
+    """Text from the feed or from people, made safe for Slack's mrkdwn: `<!channel>` in a store
+    name must not ping a channel, nor `<https://...|x>` make a link."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def quoted(text: str) -> str:
+    """Something a person typed, quoted back inside `code`: short, escaped, no backticks."""
+    text = text if len(text) <= QUOTED_CHARS else text[:QUOTED_CHARS] + "…"
+    return escape(text.replace("`", "'"))
+
+
+def icon(severity: Severity | None) -> str:
+    """The icon of a severity; a warning sign for incidents without one (feeds, flapping)."""
+    return ICONS.get(severity, ":warning:") if severity else ":warning:"
+
+
+def date(
+    at: float | None, layout: str = "{date_short_pretty} {time}", fallback: str | None = None
+) -> str:
+    """A time Slack shows in each reader's own zone; where it cannot, `fallback` (the time in
+    UTC unless given)."""
+    if at is None:
+        return "?"
+    if fallback is None:
+        fallback = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(at)}^{layout}|{fallback}>"
