@@ -1,0 +1,97 @@
+"""The commands with no Slack: an in-memory SQLite database behind the real writer and alert
+engine, and the replies read as the person would."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiosqlite
+import pytest
+
+from bot.commands.dispatch import Commands
+from bot.commands.replies import Reply
+from bot.commands.request import Context, Request
+from bot.core.alerting.actions import Action, DefaultRule
+from bot.core.alerting.engine import EngineSettings
+from bot.core.events import SaleEvent
+from bot.core.rules import Thresholds
+from bot.store import db as database
+from bot.store.processor import AlertingProcessor, Submitted, load_engine, next_outbox_id
+from bot.store.writer import Tick, Writer
+
+C = "C-STORES"
+START = 1_000_000.0
+
+
+class Shop:
+    """A database of stock, its alert engine and the commands over it, at a clock tests move."""
+
+    def __init__(self, admins: frozenset[str]) -> None:
+        self.admins = admins
+        self.now = START
+
+    async def __aenter__(self) -> Shop:
+        self.db = await aiosqlite.connect(":memory:", isolation_level=None)
+        await database.migrate(self.db)
+        self.engine = await load_engine(self.db, EngineSettings(), now=self.now)
+        processor = AlertingProcessor(self.engine, next_outbox_id=await next_outbox_id(self.db))
+        self.writer = Writer(
+            self.db,
+            queue_size=1000,
+            batch_size=1000,
+            dead_letter_limit=10,
+            retention_days=30,
+            clock=lambda: self.now,
+            processor=processor,
+        )
+        await self.writer.start()
+        self.engine.paces = self.writer.paces
+        self.commands = Commands(
+            Context(self.db, self.apply, admins=self.admins, clock=lambda: self.now)
+        )
+        await self.apply(DefaultRule(C, Thresholds(low=10, high=80, gate_seconds=0)))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.writer.stop()
+        await self.db.close()
+
+    async def apply(self, action: Action) -> object:
+        future = asyncio.get_running_loop().create_future()
+        await self.writer.submit(Submitted(action, self.now, future))
+        return await asyncio.wait_for(future, 5)
+
+    async def sell(self, *sales: tuple[str, str, int]) -> None:
+        """Sales reported now, committed with their alerts, and time ticked past the grouping
+        window so the alerts are out."""
+        events = self.writer.stats.events
+        for store, model, level in sales:
+            await self.writer.submit(SaleEvent(store, model, level, self.now, "ws://feed/"))
+        await asyncio.wait_for(self.writer.wait_for(lambda s: s.events >= events + len(sales)), 5)
+        self.now += 5
+        await self.writer.submit(Tick(self.now))
+        # Batches commit in order: once an action queued after the tick is answered, what the
+        # tick decided is committed too. The channel has rules, so this one changes nothing.
+        await self.apply(DefaultRule(C, Thresholds()))
+
+    async def say(
+        self, command: str, text: str = "", *, user: str = "U1", channel: str = C
+    ) -> Reply:
+        return await self.commands.handle(Request(command, text, channel, user))
+
+    async def rows(self, sql: str) -> list[tuple]:
+        async with self.db.execute(sql) as cursor:
+            return [tuple(row) for row in await cursor.fetchall()]
+
+
+@pytest.fixture
+async def shop():
+    async with Shop(frozenset()) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def guarded_shop():
+    """Only UBOSS may change rules."""
+    async with Shop(frozenset({"UBOSS"})) as opened:
+        yield opened
