@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     alert_flood_limit: int = Field(
         10, ge=1, description="More new messages than this in 10 minutes: one digest instead."
     )
+    alert_digest_minutes: float = Field(
+        10.0,
+        gt=0,
+        le=1440,
+        description="While flooded, what is new is posted in a fresh digest this often.",
+    )
     chain_min_stores: int = Field(
         3,
         ge=2,

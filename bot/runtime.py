@@ -51,7 +51,11 @@ PROGRESS_EVERY = 30.0
 def engine_settings(s: Settings) -> EngineSettings:
     """The alert engine's settings, from the bot's."""
     return EngineSettings(
-        notify=NotifySettings(group_wait=s.alert_group_seconds, flood_limit=s.alert_flood_limit),
+        notify=NotifySettings(
+            group_wait=s.alert_group_seconds,
+            flood_limit=s.alert_flood_limit,
+            digest_every=s.alert_digest_minutes * 60,
+        ),
         chain_min_stores=s.chain_min_stores,
         ops_channel=s.ops_channel,
         feed_down_after=s.feed_stale_after_seconds,

@@ -133,11 +133,16 @@ def _flapping(view: View) -> tuple[str, str]:
 
 def _digest(view: View) -> tuple[str, str]:
     i = view.incident
-    folded = i.detail.get("folded", 0)
-    if i.detail.get("reason") == "quiet":
+    folded, detail = i.detail.get("folded", 0), i.detail
+    if detail.get("reason") == "quiet":
         title = f":crescent_moon: While quiet hours ran: {folded} alerts"
-    elif "ended_at" in i.detail:
+    elif "next" in detail:
+        newer = detail["next"]
+        title = f":rotating_light: Alert flood: {folded} alerts here, newer ones in #{newer}"
+    elif "ended_at" in detail:
         title = f":rotating_light: Alert flood is over: {folded} alerts were folded here"
+    elif "since" in detail:
+        title = f":rotating_light: Alert flood continues: {folded} new alerts in this message"
     else:
         title = f":rotating_light: Alert flood: {folded} alerts folded into this message"
     counts = dict(view.counts)
@@ -146,20 +151,25 @@ def _digest(view: View) -> tuple[str, str]:
         for key, name in [("out", "out of stock"), ("low", "low"), ("high", "overstocked")]
         if counts.get(key)
     )
-    lines = [
+    lines = []
+    if "since" in detail:
+        lines.append(f"New since the last digest ({date(detail['since'])}), stock-outs first.")
+    lines.append(
         f"*{view.open_members}* still open"
         + (f" ({summary})" if summary else "")
         + f", {folded - view.open_members} resolved since."
-    ]
+    )
     for m in view.members:
         lines.append(f"{icon(m.severity)} {escape(_name(m))}: {_level(m)} `#{m.id}`")
     if view.open_members > len(view.members):
         more = view.open_members - len(view.members)
         lines.append(f"… and {more} more: `/alerts` lists them all.")
-    if i.open and "ended_at" not in i.detail and i.detail.get("reason") != "quiet":
+    if "next" in detail:
+        lines.append(f"Newer alerts are in the digest `#{detail['next']}`, posted after this one.")
+    elif i.open and "ended_at" not in detail and detail.get("reason") != "quiet":
         lines.append(
-            "More than 10 new alerts in 10 minutes: new ones join this message until"
-            " the channel calms down."
+            "The channel is flooded with alerts: new ones join this message, and what is new is"
+            " posted again in a fresh digest every few minutes until the channel calms down."
         )
     return title, "\n".join(lines)
 

@@ -408,3 +408,39 @@ def test_state_survives_a_restart_through_its_persisted_effects():
 
     again.sale("Eaton", "ADERI", 40, 100)
     assert [o.note for o in again.take_effects().outgoing if o.note] == ["Resolved: 40 in stock."]
+
+
+def test_a_long_flood_posts_a_fresh_digest_each_interval_with_what_is_new():
+    """An edited message notifies no one and does not move: news in a flood must reach a new
+    message within the digest interval, stock-outs first, and the older digest points on."""
+    h = Harness(chain_min_stores=1000)
+    for n in range(11):
+        h.sale(f"S{n}", "ADERI", 0, n)  # ten posts, then the flood's digest at t=10
+    h.calls()
+    first = h.incident(Kind.DIGEST)
+    surfaced: dict[str, float] = {}  # store -> when a new message first showed its stock-out
+    reported: dict[str, float] = {}
+    for minute in range(1, 31):
+        at = 10 + 60 * minute
+        store = f"T{minute}"
+        h.sale(store, "ADERI", 0, at)
+        reported[store] = at
+        h.tick(at + 0.5)
+        for op, kind, *_ in h.calls():
+            if (op, kind) != ("post", "digest"):
+                continue
+            digest = max(
+                (i for i in h.engine.incidents.values() if i.kind is Kind.DIGEST),
+                key=lambda i: i.id,
+            )
+            for member in h.engine.view(digest.id, at).members:
+                surfaced.setdefault(member.store, at)
+
+    digests = sorted(
+        (i for i in h.engine.incidents.values() if i.kind is Kind.DIGEST), key=lambda i: i.id
+    )
+    assert [d.opened_at for d in digests] == [10, 610.5, 1210.5, 1810.5]
+    assert [d.detail.get("next") for d in digests] == [d.id for d in digests[1:]] + [None]
+    late = {s: surfaced.get(s, 1e9) - at for s, at in reported.items()}
+    assert max(late.values()) <= 600 + 0.5  # each stock-out in a new message within the interval
+    assert first.detail["folded"] == 1  # S10; what came after moved to the next digests

@@ -265,6 +265,8 @@ class AlertEngine:
         ledger = self._ledger
         for digest_id in list(ledger.digests):
             digest = ledger.incidents[digest_id]
-            finished = digest.detail.get("reason") == "quiet" or "ended_at" in digest.detail
+            detail = digest.detail
+            # Quiet hours' summary, and a flood's digest once the flood ended or moved on.
+            finished = detail.get("reason") == "quiet" or "ended_at" in detail or "next" in detail
             if finished and not ledger.children.get(digest_id):
                 self._notifiers.resolve(digest, now, None)

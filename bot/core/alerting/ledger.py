@@ -79,6 +79,14 @@ class Ledger:
         self.children.get(parent.id, set()).discard(incident.id)
         incident.parent_id = None
 
+    def refold(self, incident: Incident, old: Incident, new: Incident) -> None:
+        """`incident` moves from `old`'s message to `new`'s."""
+        self.children.get(old.id, set()).discard(incident.id)
+        old.detail["folded"] = old.detail.get("folded", 1) - 1
+        incident.parent_id = new.id
+        self.folded(incident, new)
+        self.touch(old)
+
     def members(self, incident: Incident) -> Iterable[Incident]:
         """The incidents `incident` folds that are still known."""
         return (

@@ -33,6 +33,7 @@ class NotifySettings:
     flood_window: float = 600.0
     flood_exit: int = 5
     refresh: float = 5.0
+    digest_every: float = 600.0  # a flood's news gets a new message at least this often
 
 
 class ChannelNotifier:
@@ -49,6 +50,7 @@ class ChannelNotifier:
         self._posts: deque[float] = deque(maxlen=settings.flood_limit + 1)  # new messages
         self._arrivals: deque[float] = deque(maxlen=settings.flood_exit)  # new incidents
         self._flood: int | None = None  # the digest of the flood under way
+        self._news: list[int] = []  # folded into that digest since it was posted
         self._dirty: dict[int, bool] = {}  # folding incidents to refresh -> urgent
         self._refreshed: dict[int, float] = {}
         self._out: list[Outgoing] = []
@@ -118,6 +120,7 @@ class ChannelNotifier:
                     self.fold(incident, digest, now)
             self._dirty.pop(digest.id, None)  # its first post already shows them
         self._end_flood_if_calm(now)
+        self._roll_flood_digest(now)
         self._refresh(now)
 
     def take(self) -> list[Outgoing]:
@@ -153,6 +156,7 @@ class ChannelNotifier:
             "posts": list(self._posts),
             "arrivals": list(self._arrivals),
             "flood": self._flood,
+            "news": self._news,
             "dirty": list(self._dirty.items()),
         }
 
@@ -162,6 +166,7 @@ class ChannelNotifier:
         self._posts.extend(state.get("posts", []))
         self._arrivals.extend(state.get("arrivals", []))
         self._flood = state.get("flood")
+        self._news = list(state.get("news", []))
         self._dirty = {int(k): v for k, v in state.get("dirty", [])}
 
     # -- inside ---------------------------------------------------------------------------
@@ -184,6 +189,8 @@ class ChannelNotifier:
             self.fold(incident, digest, now)
         if fresh:
             self._dirty.pop(digest.id, None)
+        else:
+            self._news.extend(incident.id for incident in incidents)
 
     def _start_digest(self, now: float, reason: str) -> Incident:
         digest = self._ledger.open_digest(self.channel, now, reason)
@@ -214,7 +221,29 @@ class ChannelNotifier:
             self._saved = False
             digest.detail["ended_at"] = now
             self._flood = None
+            self._news.clear()
             self._touch(digest, urgent=True)
+
+    def _roll_flood_digest(self, now: float) -> None:
+        """An edit notifies no one and leaves the message where it was, so a long flood's news
+        is posted again: a fresh digest with what came since the last one, at most every
+        `digest_every`, and the older digest points to it."""
+        digest = self._ledger.get(self._flood)
+        if digest is None or now - digest.opened_at < self.settings.digest_every:
+            return
+        news = [self._ledger.get(i) for i in self._news]
+        self._news.clear()
+        news = [i for i in news if i is not None and i.open and i.parent_id == digest.id]
+        if not news:
+            return
+        self._saved = False
+        fresh = self._start_digest(now, "flood")
+        fresh.detail["since"] = digest.opened_at
+        digest.detail["next"] = fresh.id
+        for incident in news:
+            self._ledger.refold(incident, digest, fresh)
+        self._flood = fresh.id
+        self._touch(digest, urgent=True)
 
     def _touch(self, parent: Incident, *, urgent: bool) -> None:
         if parent.shown is Shown.FOLDED:
