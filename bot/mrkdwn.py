@@ -6,15 +6,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from bot.core.alerting.machine import Severity
-
-ICONS = {
-    Severity.OUT: ":red_circle:",
-    Severity.LOW: ":large_orange_circle:",
-    Severity.HIGH: ":large_blue_circle:",
-}
+# By severity (bot.core.alerting.machine.Severity, a str enum, looks these up as it is). This
+# module imports nothing of the bot, so that every part, the core included, may use it.
+ICONS = {"out": ":red_circle:", "low": ":large_orange_circle:", "high": ":large_blue_circle:"}
 # What each severity is called in a list of alerts.
-SEVERITY_WORDS = {Severity.OUT: "out of stock", Severity.LOW: "low", Severity.HIGH: "overstock"}
+SEVERITY_WORDS = {"out": "out of stock", "low": "low", "high": "overstock"}
 QUOTED_CHARS = 40
 
 
@@ -30,7 +26,7 @@ def quoted(text: str) -> str:
     return escape(text.replace("`", "'"))
 
 
-def icon(severity: Severity | None) -> str:
+def icon(severity: str | None) -> str:
     """The icon of a severity; a warning sign for incidents without one (feeds, flapping)."""
     return ICONS.get(severity, ":warning:") if severity else ":warning:"
 
@@ -45,3 +41,17 @@ def date(
     if fallback is None:
         fallback = datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"<!date^{int(at)}^{layout}|{fallback}>"
+
+
+def cut(text: str, limit: int) -> str:
+    """`text` shortened to `limit` characters, ending with "…" if cut; never in the middle of
+    an escaped character (`&amp;`) or a Slack mark (`<...>`)."""
+    if len(text) <= limit:
+        return text
+    text = text[: limit - 1]
+    amp, lt = text.rfind("&"), text.rfind("<")
+    if amp > text.rfind(";"):
+        text = text[:amp]
+    if lt > text.rfind(">"):
+        text = text[:lt]
+    return text + "…"

@@ -9,7 +9,7 @@ from bot.commands.replies import Reply, answer
 from bot.commands.request import Context, Request
 from bot.commands.rows import alert_line
 from bot.core.alerting.actions import Acknowledge, Action, Mute, Snooze, Unmute
-from bot.core.alerting.silences import MAX_SNOOZE, MIN_SNOOZE, SNOOZE_CHOICES
+from bot.core.alerting.silences import MAX_MUTE, MAX_SNOOZE, MIN_SNOOZE, SNOOZE_CHOICES
 from bot.mrkdwn import quoted
 from bot.store import queries
 
@@ -33,36 +33,50 @@ async def alerts(ctx: Context, request: Request, tokens: list[str]) -> Reply:
         )
     if len(tokens) < 2:
         raise Usage(f"Which alert? `/alerts {action} 12` (the number is on the alert).")
-    most = 3 if verb == "snooze" else 2
+    most = 3 if verb in ("snooze", "mute") else 2
     if len(tokens) > most:
-        example = "`/alerts snooze 12 4h`" if verb == "snooze" else f"`/alerts {action} 12`"
+        example = f"`/alerts {verb} 12 4h`" if most == 3 else f"`/alerts {action} 12`"
         raise Usage(f"{example} takes no more words.")
     seconds = None
-    if verb == "snooze" and len(tokens) > 2:
-        seconds = duration("snooze", tokens[2], most=MAX_SNOOZE)
-    return await act(ctx, request.channel, request.user, verb, incident_id(tokens[1]), seconds)
+    if verb in ("snooze", "mute") and len(tokens) > 2:
+        seconds = duration(verb, tokens[2], most=MAX_SNOOZE if verb == "snooze" else MAX_MUTE)
+    number = incident_id(tokens[1])
+    return await act(ctx, request.channel, request.user, verb, number, seconds, request.user_name)
 
 
 async def act(
-    ctx: Context, channel: str, user: str, verb: str, number: int, seconds: float | None = None
+    ctx: Context,
+    channel: str,
+    user: str,
+    verb: str,
+    number: int,
+    seconds: float | None = None,
+    name: str = "",
 ) -> Reply:
-    """Acknowledge, snooze (for `seconds`, the first snooze choice if None), mute or unmute
-    alert `number` of `channel`."""
+    """Acknowledge, snooze (for `seconds`, the first snooze choice if None), mute (for
+    `seconds`, until unmuted if None) or unmute alert `number` of `channel`. `name` is how the
+    alert's thread names the person (a mention would ping them)."""
     found = await queries.incident(ctx.db, number)
     if found is None or found.channel != channel:
         raise Usage(f"There is no alert #{number} in this channel.")
+    if verb in ("mute", "unmute"):
+        ctx.check_admin(user)  # a mute silences a key for everyone, like a rule
+    if seconds is not None and seconds < MIN_SNOOZE:
+        raise Usage(f"A {verb} lasts a minute at least.")
     asked: Action
     if verb == "ack":
-        asked, done = Acknowledge(number, user), f"acknowledged #{number}"
+        asked, done = Acknowledge(number, user, name), f"acknowledged #{number}"
     elif verb == "snooze":
         seconds = SNOOZE_CHOICES[0] if seconds is None else seconds
-        if seconds < MIN_SNOOZE:
-            raise Usage("A snooze lasts a minute at least.")
-        asked, done = Snooze(number, user, seconds), f"snoozed #{number} for {_hours(seconds)}"
+        asked = Snooze(number, user, seconds, name)
+        done = f"snoozed #{number} for {_hours(seconds)}"
     elif verb == "mute":
-        asked, done = Mute(number, user), f"muted what #{number} is about, in this channel"
+        asked = Mute(number, user, seconds, name)
+        done = f"muted what #{number} is about, in this channel" + (
+            f", for {_hours(seconds)}" if seconds else ", until someone unmutes it"
+        )
     else:
-        asked, done = Unmute(number, user), f"unmuted what #{number} is about"
+        asked, done = Unmute(number, user, name), f"unmuted what #{number} is about"
     await ctx.apply(asked)
     return Reply(text=f":white_check_mark: Done: {done}. Its message shows it.")
 

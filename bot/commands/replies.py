@@ -15,6 +15,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.mrkdwn import cut
+
 SHARE_ACTION = "share_answer"
 SECTION_LIMIT = 3000  # characters in one section's text
 MAX_SECTIONS = 40  # of Slack's 50 blocks a message, leaving room for the rest
@@ -49,17 +51,7 @@ def answer(
     """A reply: a bold title, its lines (split into sections within Slack's limits), a footer,
     `buttons` as (action_id, label, value), and a Share button when `share` names the command
     to run again for the channel."""
-    sections, current = [], f"*{title}*"
-    for line in lines:
-        if len(current) + 1 + len(line) > SECTION_LIMIT:
-            sections.append(current)
-            current = ""
-        current = f"{current}\n{line}" if current else line
-    sections.append(current)
-    blocks = [
-        SectionBlock(text=MarkdownTextObject(text=s[:SECTION_LIMIT]))
-        for s in sections[:MAX_SECTIONS]
-    ]
+    blocks = section_blocks(f"*{title}*", lines)
     if buttons:
         blocks.append(
             ActionsBlock(
@@ -87,6 +79,22 @@ def answer(
             share = None
     text = "\n".join([f"*{title}*", *lines, *([footer] if footer else [])])
     return Reply(text=text, blocks=[b.to_dict() for b in blocks], share=share, announce=announce)
+
+
+def section_blocks(title: str, lines: list[str]) -> list[SectionBlock]:
+    """`title` and `lines` as sections of mrkdwn, each within Slack's 3,000 characters and at
+    most MAX_SECTIONS of them; a line is never split (one longer than a section is cut)."""
+    sections, current = [], title
+    for line in lines:
+        if len(current) + 1 + len(line) > SECTION_LIMIT:
+            sections.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    sections.append(current)
+    return [
+        SectionBlock(text=MarkdownTextObject(text=cut(s, SECTION_LIMIT)))
+        for s in sections[:MAX_SECTIONS]
+    ]
 
 
 def problem(message: str) -> Reply:

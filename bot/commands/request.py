@@ -22,6 +22,7 @@ class Request:
     text: str
     channel: str
     user: str
+    user_name: str = ""  # how the bot names them where a mention would ping them
 
 
 @dataclass

@@ -36,8 +36,8 @@ async def stock(ctx: Context, request: Request, tokens: list[str]) -> Reply:
             title = f"Lowest stock in the chain (at most {LOW_LISTED} pairs)"
         lines = [stock_line(r, alerting.get((r.store, r.model)), now, both=True) for r in rows]
         if not lines:
-            lines = ["Nothing is low. `/stock <store or model>` shows any store or model."]
-        footer = f"Watching {scope.describe()} · lowest first · `/stock <store or model>`"
+            lines = ["Nothing is low. `/stock [store or model]` shows any store or model."]
+        footer = f"Watching {escape(scope.describe())} · lowest first · `/stock [store or model]`"
         return answer(title, lines, footer=footer, share=share)
     found = await ctx.names.find(" ".join(tokens))
     name = found.named.name

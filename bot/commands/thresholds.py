@@ -13,7 +13,7 @@ from bot.core.alerting.actions import Action, ClearRule, SetQuietHours, SetRule,
 from bot.core.errors import RuleError
 from bot.core.names import Kind as NameKind
 from bot.core.rules import ANY, Change, QuietHours, Scope, Thresholds, parse_quiet_hours
-from bot.mrkdwn import escape, quoted
+from bot.mrkdwn import date, escape, quoted
 from bot.store import queries
 
 CHANGES = ("set", "clear", "watch", "quiet")
@@ -78,6 +78,10 @@ async def show_rules(ctx: Context, channel_id: str) -> Reply:
         lines.append(
             "No rules: this channel gets no stock alerts. `/thresholds set low=10 high=80` starts."
         )
+    mutes = await queries.mutes(ctx.db, channel_id)
+    if mutes:
+        lines.append("*Muted here*")
+        lines += [_mute_line(m, now) for m in mutes]
     changes = await queries.config_changes(ctx.db, channel_id)
     if changes:
         lines.append("*Latest changes*")
@@ -160,6 +164,13 @@ def _listed(value: str) -> list[str]:
     if not names or len(names) > 200:
         raise Usage("Give one or more names, separated by commas.")
     return names
+
+
+def _mute_line(m: queries.MuteRow, now: float) -> str:
+    what = " at ".join(escape(n) for n in (m.model, m.store) if n)
+    until = f"until {date(m.until)}" if m.until is not None else "until someone unmutes it"
+    kind = m.kind.replace("_", " ")
+    return f"• {kind} alerts of {what or 'everything'} · by <@{m.by}> {ago(m.at, now)} · {until}"
 
 
 def _gate(t: Thresholds) -> str:

@@ -27,7 +27,8 @@ async def transfers(ctx: Context, request: Request, tokens: list[str]) -> Reply:
         letter, what = ("T", "transfer") if action == "cancel" else ("S", "suggestion")
         if len(tokens) != 2:
             raise Usage(f"Which {what}? `/transfers {action} {letter}12` (its number is listed).")
-        return await change(ctx, action, numbered(tokens[1], letter, what), request.user)
+        number = numbered(tokens[1], letter, what)
+        return await change(ctx, action, number, request.user, request.user_name)
     now = ctx.clock()
     share = {"command": "transfers", "text": request.text}
     if tokens:
@@ -67,10 +68,11 @@ async def transfers(ctx: Context, request: Request, tokens: list[str]) -> Reply:
     )
 
 
-async def change(ctx: Context, action: str, number: int, user: str) -> Reply:
-    """Accept or dismiss suggestion `number`, or cancel transfer `number`."""
+async def change(ctx: Context, action: str, number: int, user: str, name: str = "") -> Reply:
+    """Accept or dismiss suggestion `number`, or cancel transfer `number`; `name` is how alert
+    threads name the person."""
     if action == "accept":
-        t = await ctx.apply(AcceptTransfer(number, user))
+        t = await ctx.apply(AcceptTransfer(number, user, name))
         assert isinstance(t, Transfer)
         return Reply(
             text=f":white_check_mark: Accepted as transfer T{t.id}: {escape(t.why)}. Its "
@@ -83,7 +85,7 @@ async def change(ctx: Context, action: str, number: int, user: str) -> Reply:
             text=f":white_check_mark: Dismissed S{number}: it will not be suggested again "
             "for a day."
         )
-    t = await ctx.apply(CancelTransfer(number, user))
+    t = await ctx.apply(CancelTransfer(number, user, name))
     assert isinstance(t, Transfer)
     return Reply(
         text=f":white_check_mark: Cancelled transfer T{t.id}: its pairs are free again.",

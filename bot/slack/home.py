@@ -7,16 +7,10 @@ import time
 from collections.abc import Callable
 
 import aiosqlite
-from slack_sdk.models.blocks import (
-    ContextBlock,
-    DividerBlock,
-    HeaderBlock,
-    MarkdownTextObject,
-    SectionBlock,
-)
+from slack_sdk.models.blocks import ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject
 from slack_sdk.models.views import View
 
-from bot.commands.replies import ago
+from bot.commands.replies import ago, section_blocks
 from bot.core.velocity import describe_pace
 from bot.mrkdwn import date, escape, icon
 from bot.store import queries, transfer_queries
@@ -56,28 +50,17 @@ class Home:
             transfer_lines.append(
                 f"… and {transfer_queries.more(total, len(suggested))} more: `/transfers`."
             )
+        # Sections within Slack's limits whatever the names (escaped, a name of & is 5 times
+        # as long as it looks).
         blocks = [
             HeaderBlock(text="Inventory"),
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=f"*Open alerts ({len(incidents)})*\n" + ("\n".join(alert_lines) or "None.")
-                )
-            ),
+            *section_blocks(f"*Open alerts ({len(incidents)})*", alert_lines or ["None."]),
             DividerBlock(),
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text="*Lowest stock*\n" + ("\n".join(stock_lines) or "Nothing is low.")
-                )
-            ),
+            *section_blocks("*Lowest stock*", stock_lines or ["Nothing is low."]),
             DividerBlock(),
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text="*Transfers that would help*\n"
-                    + (
-                        "\n".join(transfer_lines)
-                        or "None: no store is short where another has plenty."
-                    )
-                )
+            *section_blocks(
+                "*Transfers that would help*",
+                transfer_lines or ["None: no store is short where another has plenty."],
             ),
             ContextBlock(
                 elements=[

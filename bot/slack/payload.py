@@ -4,6 +4,8 @@ supersedes is never rendered."""
 
 from __future__ import annotations
 
+from bot.core.alerting.effects import Note
+from bot.mrkdwn import escape
 from bot.slack.render import render
 from bot.store.codec import decode_view
 
@@ -13,4 +15,9 @@ def render_payload(payload: dict) -> dict:
     if "view" in payload:
         message = render(decode_view(payload["view"]))
         return {"text": message.text, "blocks": message.blocks}
-    return {"text": payload["note"], "broadcast": payload.get("broadcast", False)}
+    # A thread line: the bot's words, with names and people escaped here. (A row committed by
+    # a version before notes had fields holds finished text.)
+    text = payload["note"]
+    if "fields" in payload:
+        text = Note(text, tuple(payload["fields"].items())).text(escape)
+    return {"text": text, "broadcast": payload.get("broadcast", False)}

@@ -21,7 +21,7 @@ from slack_sdk.models.blocks import (
 from bot.core.alerting.incidents import Incident, Kind
 from bot.core.alerting.machine import FLAP_SETTLE, Severity
 from bot.core.alerting.view import TransferLine, View
-from bot.mrkdwn import ICONS, date, escape, icon
+from bot.mrkdwn import ICONS, cut, date, escape, icon
 from bot.slack.buttons import INCIDENT_BUTTONS, TRANSFER_BUTTONS
 
 _SETTLE = f"{FLAP_SETTLE / 60:g} minutes"
@@ -48,20 +48,20 @@ def render(view: View) -> Message:
         title, body = _digest(view)
     else:
         title, body = _feed(view)
-    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=_cut(title, 150), emoji=True))]
+    blocks: list[Block] = [HeaderBlock(text=PlainTextObject(text=cut(title, 150), emoji=True))]
     if body:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=_cut(body, 3000))))
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=cut(body, 3000))))
     rendered = [block.to_dict() for block in blocks]
     if incident.open and view.transfer is not None and view.transfer.kind == "suggested":
         rendered.append(_transfer_buttons(view.transfer.id))
     rendered.append(
-        ContextBlock(elements=[MarkdownTextObject(text=_cut(_footer(view), 3000))]).to_dict()
+        ContextBlock(elements=[MarkdownTextObject(text=cut(_footer(view), 3000))]).to_dict()
     )
     if incident.open and incident.kind is not Kind.DIGEST:
         rendered.append(_buttons(incident))
     plain_title = title.split(" ", 1)[1] if title.startswith(":") else title
     return Message(
-        text=_cut(f"{escape(plain_title)}. {_plain(body)}".strip(), 3000), blocks=rendered
+        text=cut(f"{escape(plain_title)}. {_plain(body)}".strip(), 3000), blocks=rendered
     )
 
 
@@ -190,7 +190,7 @@ def _feed(view: View) -> tuple[str, str]:
         )
     if not i.open:
         return f":white_check_mark: Bad frames back to normal: {i.store}", ""
-    reasons = ", ".join(f"{k} {v}" for k, v in sorted(i.detail.get("reasons", {}).items()))
+    reasons = ", ".join(f"{escape(k)} {v}" for k, v in sorted(i.detail.get("reasons", {}).items()))
     return (
         f":warning: Bad frames from {i.store}",
         f"*{i.level}* refused in the last minute (limit {i.threshold}): {reasons}. "
@@ -309,7 +309,3 @@ def _plain(markdown: str) -> str:
         end = text.index(">", start)
         text = text[:start] + text[start:end].rsplit("|", 1)[-1] + text[end + 1 :]
     return " ".join(line.strip() for line in text.splitlines())
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -143,7 +143,9 @@ class AlertingProcessor:
             )
         if rows.mutes:
             await db.executemany(
-                "INSERT OR REPLACE INTO mutes VALUES (?, ?, ?, ?, ?, ?)", rows.mutes
+                "INSERT OR REPLACE INTO mutes (channel, kind, store, model, muted_by, muted_at, "
+                "muted_until) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows.mutes,
             )
         if rows.mutes_gone:
             await db.executemany(
@@ -221,7 +223,12 @@ class AlertingProcessor:
                 rows.notifiers.append((channel, encoded))
         for outgoing in effects.outgoing:
             if outgoing.op is Op.REPLY:
-                payload = {"note": outgoing.note or "", "broadcast": outgoing.broadcast}
+                note = outgoing.note
+                payload = {
+                    "note": note.template if note else "",
+                    "fields": dict(note.fields) if note else {},
+                    "broadcast": outgoing.broadcast,
+                }
             else:
                 view = engine.view(outgoing.incident_id, now)
                 if view is None:
@@ -311,8 +318,12 @@ async def load_engine(
             ((channel, store, model, Side(side)), machine_from_json(Side(side), state))
             for channel, store, model, side, state in await cursor.fetchall()
         ]
-    async with db.execute("SELECT * FROM mutes") as cursor:
-        mutes = [((c, k, s, m), (by, at)) for c, k, s, m, by, at in await cursor.fetchall()]
+    async with db.execute(
+        "SELECT channel, kind, store, model, muted_by, muted_at, muted_until FROM mutes"
+    ) as cursor:
+        mutes = [
+            ((c, k, s, m), (by, at, until)) for c, k, s, m, by, at, until in await cursor.fetchall()
+        ]
     async with db.execute("SELECT channel, state FROM notifiers") as cursor:
         notifiers = [(channel, orjson.loads(state)) for channel, state in await cursor.fetchall()]
     engine.restore(incidents=incidents, machines=machines, mutes=mutes, notifiers=notifiers)

@@ -341,3 +341,25 @@ async def sales_since(
         rows = await cursor.fetchall()
     more = len(rows) > limit
     return [tuple(row) for row in reversed(rows[:limit])], more
+
+
+@dataclass(frozen=True, slots=True)
+class MuteRow:
+    """What a channel has muted: a kind of alert for a store and model, by whom, until when."""
+
+    kind: str
+    store: str
+    model: str
+    by: str
+    at: float
+    until: float | None
+
+
+async def mutes(db: aiosqlite.Connection, channel: str) -> list[MuteRow]:
+    """The channel's mutes, oldest first."""
+    sql = (
+        "SELECT kind, store, model, muted_by, muted_at, muted_until FROM mutes "
+        "WHERE channel = ? ORDER BY muted_at"
+    )
+    async with db.execute(sql, (channel,)) as cursor:
+        return [MuteRow(*row) for row in await cursor.fetchall()]

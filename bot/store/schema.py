@@ -266,6 +266,10 @@ MIGRATIONS: list[str] = [
     CREATE INDEX suggestions_by_source ON suggestions (source);
     CREATE INDEX suggestions_by_target ON suggestions (target);
     """,
+    # 6: a mute may end by itself.
+    """
+    ALTER TABLE mutes ADD COLUMN muted_until REAL;  -- NULL: until someone unmutes
+    """,
 ]
 
 # Levels at or below this are indexed (migration 3): the lowest of the chain are found fast.

@@ -137,3 +137,25 @@ async def test_bad_requests_get_a_reason_and_change_nothing(shop, command, text,
     assert reply.error
     assert says in reply.text
     assert await shop.rows(state) == before
+
+
+async def test_muting_is_for_admins_may_end_and_is_listed_with_the_rules(guarded_shop):
+    shop = guarded_shop
+    await shop.sell(("Maine", "ADERI", 0))
+
+    refused = await shop.say("alerts", "mute 1", user="U2")
+    assert refused.text.startswith(":warning: Only <@UBOSS> can change this channel's rules.")
+    assert await shop.rows("SELECT count(*) FROM mutes") == [(0,)]
+
+    done = await shop.say("alerts", "mute 1 4h", user="UBOSS")
+    assert done.text == (
+        ":white_check_mark: Done: muted what #1 is about, in this channel, for 4 h. "
+        "Its message shows it."
+    )
+    (until,) = (await shop.rows("SELECT muted_until FROM mutes"))[0]
+    assert until == shop.now + 4 * 3600
+    rules = await shop.say("thresholds", "")
+    assert "*Muted here*" in rules.text
+    assert "• low alerts of ADERI at Maine · by <@UBOSS> just now · until <!date^" in rules.text
+    refused = await shop.say("alerts", "unmute 1", user="U2")
+    assert refused.error

@@ -13,9 +13,15 @@ from bot.core.alerting.notify import NotifySettings
 from bot.core.errors import CommandError
 from bot.core.feed_health import FeedState, Transition
 from bot.core.rules import RuleBook, Scope, Thresholds, parse_quiet_hours
+from bot.mrkdwn import escape
 
 C = "C-STORES"
 T = Thresholds(low=10, high=80, gate_readings=2, gate_seconds=60)
+
+
+def text(note):
+    """A thread line as Slack shows it (names escaped)."""
+    return note.text(escape) if note else None
 
 
 class Harness:
@@ -45,7 +51,7 @@ class Harness:
         out = []
         for o in self.engine.take_effects().outgoing:
             i = self.engine.incidents[o.incident_id]
-            out.append((o.op.value, i.kind.value, i.store, i.model, o.note))
+            out.append((o.op.value, i.kind.value, i.store, i.model, text(o.note)))
         self.engine.forget_closed()
         return out
 
@@ -270,11 +276,11 @@ def test_acknowledge_edits_the_message_and_says_who_in_the_thread():
     h.calls()
     incident = h.incident(Kind.LOW, "Eaton", "ADERI")
 
-    h.engine.apply(Acknowledge(incident.id, "U1"), 10)
+    h.engine.apply(Acknowledge(incident.id, "U1", name="ana"), 10)
 
     assert h.calls() == [
         ("update", "low", "Eaton", "ADERI", None),
-        ("reply", "low", "Eaton", "ADERI", "Acknowledged by <@U1>."),
+        ("reply", "low", "Eaton", "ADERI", "Acknowledged by ana."),  # named, not pinged
     ]
     assert (incident.acked_by, incident.acked_at) == ("U1", 10)
     with pytest.raises(CommandError, match="already acknowledged by <@U1>"):
@@ -288,15 +294,15 @@ def test_a_snooze_silences_the_thread_until_it_ends_then_reannounces():
     h.sale("Eaton", "ADERI", 0, 0)
     h.calls()
     incident = h.incident(Kind.LOW, "Eaton", "ADERI")
-    h.engine.apply(Snooze(incident.id, "U1", 3600), 10)
-    assert h.calls()[-1][4] == "Snoozed for 1 h by <@U1>."
+    h.engine.apply(Snooze(incident.id, "U1", 3600, name="ana"), 10)
+    assert h.calls()[-1][4] == "Snoozed for 1 h by ana."
 
     h.sale("Eaton", "ADERI", 3, 100)  # eased: the message is edited, the thread stays quiet
     assert h.calls() == [("update", "low", "Eaton", "ADERI", None)]
 
     h.tick(3610)
     calls = h.engine.take_effects().outgoing
-    assert [(c.op, c.note, c.broadcast) for c in calls] == [
+    assert [(c.op, text(c.note), c.broadcast) for c in calls] == [
         (Op.UPDATE, None, False),
         (Op.REPLY, "Snooze over: still low (3 left).", True),
     ]
@@ -307,8 +313,8 @@ def test_mute_keeps_new_alerts_for_the_key_out_of_the_channel_until_unmuted():
     h.sale("Eaton", "ADERI", 0, 0)
     h.calls()
     first = h.incident(Kind.LOW, "Eaton", "ADERI")
-    h.engine.apply(Mute(first.id, "U1"), 10)
-    assert "Muted by <@U1>" in h.calls()[-1][4]
+    h.engine.apply(Mute(first.id, "U1", name="ana"), 10)
+    assert "Muted by ana" in h.calls()[-1][4]
 
     h.sale("Eaton", "ADERI", 50, 20)
     h.calls()
@@ -407,7 +413,9 @@ def test_state_survives_a_restart_through_its_persisted_effects():
     assert [again.incidents[o.incident_id].store for o in posted] == ["Maine"]
 
     again.sale("Eaton", "ADERI", 40, 100)
-    assert [o.note for o in again.take_effects().outgoing if o.note] == ["Resolved: 40 in stock."]
+    assert [text(o.note) for o in again.take_effects().outgoing if o.note] == [
+        "Resolved: 40 in stock."
+    ]
 
 
 def test_a_long_flood_posts_a_fresh_digest_each_interval_with_what_is_new():
@@ -444,3 +452,41 @@ def test_a_long_flood_posts_a_fresh_digest_each_interval_with_what_is_new():
     late = {s: surfaced.get(s, 1e9) - at for s, at in reported.items()}
     assert max(late.values()) <= 600 + 0.5  # each stock-out in a new message within the interval
     assert first.detail["folded"] == 1  # S10; what came after moved to the next digests
+
+
+def test_a_mute_with_an_end_posts_what_it_held_back_when_it_ends():
+    h = Harness()
+    h.sale("Eaton", "ADERI", 0, 0)
+    h.calls()
+    first = h.incident(Kind.LOW, "Eaton", "ADERI")
+    h.engine.apply(Mute(first.id, "U1", 3600, name="ana"), 10)
+    assert h.calls()[-1][4].startswith("Muted by ana: no new alerts for this in this channel until")
+
+    h.sale("Eaton", "ADERI", 50, 20)  # resolved
+    h.sale("Eaton", "ADERI", 0, 30)  # out of stock again: held back by the mute
+    held = h.incident(Kind.LOW, "Eaton", "ADERI")
+    assert held.shown is Shown.MUTED
+    assert [c for c in h.calls() if c[0] == "post"] == []
+
+    h.tick(3609)
+    assert [c for c in h.calls() if c[0] == "post"] == []
+    h.tick(3611)  # the mute is over: the stock-out still open is posted now
+    assert ("post", "low", "Eaton", "ADERI", None) in h.calls()
+    assert held.muted_by is None
+
+
+def test_unmuting_posts_the_open_alert_the_mute_held_back():
+    h = Harness()
+    h.sale("Eaton", "ADERI", 0, 0)
+    h.calls()
+    first = h.incident(Kind.LOW, "Eaton", "ADERI")
+    h.engine.apply(Mute(first.id, "U1"), 10)
+    h.sale("Eaton", "ADERI", 50, 20)
+    h.sale("Eaton", "ADERI", 0, 30)
+    held = h.incident(Kind.LOW, "Eaton", "ADERI")
+    h.calls()
+
+    h.engine.apply(Unmute(held.id, "U2", name="bo"), 40)
+
+    assert ("post", "low", "Eaton", "ADERI", None) in h.calls()
+    assert held.shown is Shown.MESSAGE

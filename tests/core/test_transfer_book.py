@@ -196,11 +196,11 @@ def test_a_low_alert_says_how_long_stock_lasts_and_carries_the_best_suggestion()
     line = e.view(incident.id, at + 30).transfer
     assert (line.kind, line.quantity, line.source) == ("suggested", 6, "Maine")
 
-    e.apply(AcceptTransfer(line.id, "U7"), at + 40)
+    e.apply(AcceptTransfer(line.id, "U7", name="ana"), at + 40)
     effects = e.take_effects()
-    assert [(o.op, o.note) for o in effects.outgoing] == [
+    assert [(o.op, o.note and o.note.text()) for o in effects.outgoing] == [
         (Op.UPDATE, None),
-        (Op.REPLY, "<@U7> accepted transfer T1 (6 pairs)."),
+        (Op.REPLY, "ana accepted transfer T1 (6 pairs)."),
     ]
     line = e.view(incident.id, at + 40).transfer
     assert (line.kind, line.by) == ("accepted", "U7")
@@ -210,7 +210,7 @@ def test_a_low_alert_says_how_long_stock_lasts_and_carries_the_best_suggestion()
 
     e.sale("Auburn", "ADERI", 14, at + 60)  # the pairs arrive
     assert e.transfers.transfers[1].status is Status.RECEIVED
-    notes = [o.note for o in e.take_effects().outgoing if o.op is Op.REPLY]
+    notes = [o.note.text() for o in e.take_effects().outgoing if o.op is Op.REPLY]
     assert "Transfer T1 received (6 pairs)." in notes
 
 

@@ -393,7 +393,7 @@ class Driver:
         payload = {
             "type": "block_actions",
             "team": {"id": "T1"},
-            "user": {"id": user},
+            "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T1"},
             "api_app_id": "A1",
             "token": "unused",
             "trigger_id": f"trigger-{key}",

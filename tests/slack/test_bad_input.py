@@ -39,7 +39,7 @@ BAD = [
     ("/alerts", "ack", "Which alert?"),
     ("/alerts", "snooze 1 forever", "`snooze` must be a duration like 30m, 4h or 1d"),
     ("/alerts", "snooze 1 10s", "A snooze lasts a minute at least."),
-    ("/alerts", "mute 1 now please", "`/alerts mute 12` takes no more words."),
+    ("/alerts", "mute 1 now please", "`/alerts mute 12 4h` takes no more words."),
     ("/alerts", "ack 42", "There is no alert #42 in this channel."),
     ("/alerts", "dance", "I don't know `/alerts dance`."),
 ]

@@ -141,7 +141,7 @@ async def test_the_acknowledge_button_edits_the_alert_and_a_second_click_is_told
 
     assert "Acknowledged by <@U1>" in json.dumps(alert.blocks)
     assert "incident_ack" not in json.dumps(alert.blocks)  # no second acknowledge button
-    assert [m.text for m in slack.thread(alert)] == ["Acknowledged by <@U1>."]
+    assert [m.text for m in slack.thread(alert)] == ["Acknowledged by u1."]  # no ping
 
     _, key = await slack_side.click("incident_ack", "1", user="U2", message_ts=alert.ts)
     await slack.wait_for(lambda s: s.responses[key])
@@ -157,8 +157,8 @@ async def test_snooze_and_mute_buttons_are_recorded_on_the_alert(running, slack)
     await slack.wait_for(lambda s: len(s.thread(alert)) == 2)
 
     assert [m.text for m in slack.thread(alert)] == [
-        "Snoozed for 4 h by <@U3>.",
-        "Muted by <@U4>: no new alerts for this in this channel.",
+        "Snoozed for 4 h by u3.",
+        "Muted by u4: no new alerts for this in this channel.",
     ]
     assert "Snoozed by <@U3> until" in json.dumps(alert.blocks)
     with sqlite3.connect(bot.settings.database_path) as db:
@@ -255,6 +255,6 @@ async def test_the_same_flows_over_socket_mode(make_settings, slack):
             await bot.stop()
 
     assert answer["text"].startswith("*Stock at ALDO Maine Mall*")
-    assert [m.text for m in slack.thread(alert)] == ["Acknowledged by <@U1>."]
+    assert [m.text for m in slack.thread(alert)] == ["Acknowledged by u1."]  # no ping
     assert any(c.method == "apps.connections.open" for c in slack.calls)
     assert "*Open alerts (1)*" in json.dumps(slack.views["U8"][0])

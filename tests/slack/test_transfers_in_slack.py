@@ -55,7 +55,7 @@ async def test_a_suggestion_on_an_alert_is_accepted_and_followed_until_the_pairs
     status, key = await slack_side.click("transfer_accept", "1", user="U9", message_ts=alert.ts)
     assert status == 200
     await slack.wait_for(lambda s: len(s.thread(alert)) == 1 and s.responses[key])
-    assert [m.text for m in slack.thread(alert)] == ["<@U9> accepted transfer T1 (28 pairs)."]
+    assert [m.text for m in slack.thread(alert)] == ["u9 accepted transfer T1 (28 pairs)."]
     shown = json.dumps(alert.blocks)
     assert "Transfer T1 accepted by <@U9>: 28 pairs from ALDO Auburn Mall on their way" in shown
     assert "transfer_accept" not in shown

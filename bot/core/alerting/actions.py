@@ -17,6 +17,7 @@ from bot.core.transfers.plan import Suggestion
 class Acknowledge:
     incident: int
     user: str
+    name: str = ""  # the user's display name, to name them in the thread without a ping
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,18 +25,22 @@ class Snooze:
     incident: int
     user: str
     seconds: float
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Mute:
     incident: int
     user: str
+    seconds: float | None = None  # None: until someone unmutes
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Unmute:
     incident: int
     user: str
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +87,7 @@ class SetQuietHours:
 class AcceptTransfer:
     suggestion: int
     user: str
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +100,7 @@ class DismissTransfer:
 class CancelTransfer:
     transfer: int
     user: str
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@ persist, gathered in one place."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 
@@ -21,6 +22,20 @@ class Op(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Note:
+    """A line for an incident's thread: `template`, with `{name}` fields filled from `fields`.
+    The fields hold text from the feed or from people; the renderer escapes them, so a model
+    called `<!here>` pings no one (the template is the bot's own words)."""
+
+    template: str
+    fields: tuple[tuple[str, str], ...] = ()
+
+    def text(self, escape: Callable[[str], str] = str) -> str:
+        """The line, each field passed through `escape` (as is by default)."""
+        return self.template.format_map({name: escape(value) for name, value in self.fields})
+
+
+@dataclass(frozen=True, slots=True)
 class Outgoing:
     """One Slack call to make about an incident's message. Rendering happens later, from the
     incident as it stands when the batch commits."""
@@ -28,7 +43,7 @@ class Outgoing:
     channel: str
     op: Op
     incident_id: int
-    note: str | None = None  # the thread line, for REPLY
+    note: Note | None = None  # the thread line, for REPLY
     broadcast: bool = False  # a REPLY that also shows in the channel (re-announcement)
 
 

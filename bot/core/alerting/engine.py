@@ -22,7 +22,7 @@ from bot.core.alerting.ledger import Ledger
 from bot.core.alerting.machine import AlertMachine
 from bot.core.alerting.notify import Notifiers, NotifySettings
 from bot.core.alerting.ops import FeedAlerts
-from bot.core.alerting.silences import Silences
+from bot.core.alerting.silences import Muting, Silences
 from bot.core.alerting.stock import StockAlerts
 from bot.core.alerting.transfer_notes import TransferNotes
 from bot.core.alerting.view import View, Views
@@ -145,19 +145,19 @@ class AlertEngine:
 
     @apply.register
     def _(self, a: actions.Acknowledge, now: float) -> Incident:
-        return self._silences.acknowledge(a.incident, a.user, now)
+        return self._silences.acknowledge(a.incident, a.user, a.name or a.user, now)
 
     @apply.register
     def _(self, a: actions.Snooze, now: float) -> Incident:
-        return self._silences.snooze(a.incident, a.user, a.seconds, now)
+        return self._silences.snooze(a.incident, a.user, a.name or a.user, a.seconds, now)
 
     @apply.register
     def _(self, a: actions.Mute, now: float) -> Incident:
-        return self._silences.mute(a.incident, a.user, now)
+        return self._silences.mute(a.incident, a.user, a.name or a.user, a.seconds, now)
 
     @apply.register
     def _(self, a: actions.Unmute, now: float) -> Incident:
-        return self._silences.unmute(a.incident, a.user, now)
+        return self._silences.unmute(a.incident, a.user, a.name or a.user, now)
 
     @apply.register
     def _(self, a: actions.SetRule, now: float) -> Change:
@@ -197,7 +197,7 @@ class AlertEngine:
                 shelf.level if (shelf := self.paces.shelf(store, s.model)) else None
                 for store in (s.source, s.target)
             )
-        return self._transfer_notes.accept(a.suggestion, a.user, now, levels)
+        return self._transfer_notes.accept(a.suggestion, a.user, a.name or a.user, now, levels)
 
     @apply.register
     def _(self, a: actions.DismissTransfer, now: float) -> Transfer:
@@ -205,7 +205,7 @@ class AlertEngine:
 
     @apply.register
     def _(self, a: actions.CancelTransfer, now: float) -> Transfer:
-        return self._transfer_notes.cancel(a.transfer, a.user, now)
+        return self._transfer_notes.cancel(a.transfer, a.user, a.name or a.user, now)
 
     @apply.register
     def _(self, a: actions.SetPlans, now: float) -> list[str]:
@@ -240,7 +240,7 @@ class AlertEngine:
         *,
         incidents: Iterable[Incident],
         machines: Iterable[tuple[MachineKey, AlertMachine]],
-        mutes: Iterable[tuple[MuteKey, tuple[str, float]]],
+        mutes: Iterable[tuple[MuteKey, Muting]],
         notifiers: Iterable[tuple[str, dict]],
     ) -> None:
         """Load what a previous run persisted (open incidents, machines, mutes, notifiers)."""

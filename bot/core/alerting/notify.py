@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from bot.core.alerting.effects import Effects, Op, Outgoing
+from bot.core.alerting.effects import Effects, Note, Op, Outgoing
 from bot.core.alerting.incidents import Incident, Shown
 from bot.core.alerting.ledger import Ledger
 from bot.core.rules import RuleBook
@@ -82,7 +82,7 @@ class ChannelNotifier:
         self._touch(parent, urgent=True)
 
     def changed(
-        self, incident: Incident, now: float, note: str | None = None, *, broadcast: bool = False
+        self, incident: Incident, now: float, note: Note | None = None, *, broadcast: bool = False
     ) -> None:
         """Something about `incident` changed; `note` is the line for its thread."""
         self._saved = False
@@ -267,7 +267,7 @@ class ChannelNotifier:
                 self._emit(Op.UPDATE, incident)
 
     def _emit(
-        self, op: Op, incident: Incident, note: str | None = None, broadcast: bool = False
+        self, op: Op, incident: Incident, note: Note | None = None, broadcast: bool = False
     ) -> None:
         self._out.append(Outgoing(self.channel, op, incident.id, note, broadcast))
 
@@ -300,12 +300,12 @@ class Notifiers:
         channel = incident.channel
         self.of(channel).announce(incident, now, quiet=self.quiet(channel, now))
 
-    def changed(self, incident: Incident, now: float, note: str | None = None) -> None:
+    def changed(self, incident: Incident, now: float, note: Note | None = None) -> None:
         """Someone acted on the incident: refresh its message, and `note` goes in its thread."""
         self.of(incident.channel).changed(incident, now, note)
 
     def tell(
-        self, incident: Incident, now: float, note: str | None, *, broadcast: bool = False
+        self, incident: Incident, now: float, note: Note | None, *, broadcast: bool = False
     ) -> None:
         """The incident changed by itself: refresh its message; its thread hears `note` unless
         the incident is snoozed (a broadcast is heard anyway)."""
@@ -313,7 +313,7 @@ class Notifiers:
             note = None
         self.of(incident.channel).changed(incident, now, note, broadcast=broadcast)
 
-    def resolve(self, incident: Incident, now: float, note: str | None) -> None:
+    def resolve(self, incident: Incident, now: float, note: Note | None) -> None:
         """Close the incident and tell it, with `note` for its thread."""
         self._ledger.close(incident, now)
         self.tell(incident, now, note)

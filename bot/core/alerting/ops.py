@@ -7,6 +7,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from bot.core.alerting import wording
+from bot.core.alerting.effects import Note
 from bot.core.alerting.incidents import Kind
 from bot.core.alerting.ledger import Ledger
 from bot.core.alerting.notify import Notifiers
@@ -91,7 +92,7 @@ class FeedAlerts:
         self._open[(url, kind)] = incident.id
         return incident
 
-    def _resolve(self, url: str, kind: Kind, now: float, note: str) -> None:
+    def _resolve(self, url: str, kind: Kind, now: float, note: Note) -> None:
         incident_id = self._open.pop((url, kind), None)
         if incident_id is not None:
             self._notifiers.resolve(self._ledger.incidents[incident_id], now, note)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.core.alerting import wording
+from bot.core.alerting.effects import Note
 from bot.core.alerting.ledger import Ledger
 from bot.core.alerting.machine import Side
 from bot.core.alerting.notify import Notifiers
@@ -45,11 +46,13 @@ class TransferNotes:
         self._show_all(now)
         return stale
 
-    def accept(self, suggestion_id: int, user: str, now: float, levels: Levels) -> Transfer:
+    def accept(
+        self, suggestion_id: int, user: str, who: str, now: float, levels: Levels
+    ) -> Transfer:
         t = self.transfers.accept(suggestion_id, user, now, levels)
         if t is None:
             raise CommandError(_GONE.format(suggestion_id))
-        self._note(t, now, wording.transfer_accepted(t.id, t.quantity, user))
+        self._note(t, now, wording.transfer_accepted(t.id, t.quantity, who))
         return t
 
     def dismiss(self, suggestion_id: int, user: str, now: float) -> Transfer:
@@ -59,11 +62,11 @@ class TransferNotes:
         self._show_all(now)
         return t
 
-    def cancel(self, transfer_id: int, user: str, now: float) -> Transfer:
+    def cancel(self, transfer_id: int, user: str, who: str, now: float) -> Transfer:
         t = self.transfers.cancel(transfer_id, user, now)
         if t is None:
             raise CommandError(f"there is no open transfer T{transfer_id}")
-        self._note(t, now, wording.transfer_cancelled(t.id, user))
+        self._note(t, now, wording.transfer_cancelled(t.id, who))
         return t
 
     def sale(self, store: str, model: str, level: int, now: float) -> None:
@@ -76,7 +79,7 @@ class TransferNotes:
         for t in self.transfers.tick(now):
             self._note(t, now, wording.transfer_expired(t.id, hours))
 
-    def _note(self, t: Transfer, now: float, note: str) -> None:
+    def _note(self, t: Transfer, now: float, note: Note) -> None:
         self.transfers.shown.discard((t.target, t.model))
         self._show_all(now)
         self._show(t.target, t.model, now, note)
@@ -86,7 +89,7 @@ class TransferNotes:
         for store, model in shown:
             self._show(store, model, now, None)
 
-    def _show(self, store: str, model: str, now: float, note: str | None) -> None:
+    def _show(self, store: str, model: str, now: float, note: Note | None) -> None:
         """Refresh the low-stock alerts of (store, model): their transfer line changed."""
         for channel in self._book.watching(store, model).rules:
             incident = self._ledger.get(self._ledger.current.get((channel, store, model, Side.LOW)))

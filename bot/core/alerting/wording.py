@@ -1,18 +1,29 @@
-"""The English of alert threads: the line each change adds under an incident's message."""
+"""The English of alert threads: the line each change adds under an incident's message. Names
+and people stay fields of the Note, for the renderer to escape."""
 
 from __future__ import annotations
 
+from bot.core.alerting.effects import Note
 from bot.core.alerting.incidents import Incident
 from bot.core.alerting.machine import FLAP_SETTLE, Severity, Step
+from bot.mrkdwn import date
 
-SETTLED = f"Settled: no threshold crossing for {FLAP_SETTLE / 60:g} minutes."
-NO_LONGER_WATCHED = "No longer watched here (the rules changed)."
-FEED_BACK = "Feed is back: messages are flowing."
-BAD_FRAMES_OVER = "Resolved: bad frames are back under the limit."
+SETTLED = Note(f"Settled: no threshold crossing for {FLAP_SETTLE / 60:g} minutes.")
+NO_LONGER_WATCHED = Note("No longer watched here (the rules changed).")
+FEED_BACK = Note("Feed is back: messages are flowing.")
+BAD_FRAMES_OVER = Note("Resolved: bad frames are back under the limit.")
 
 
-def state_line(incident: Incident, step: Step | None = None) -> str:
+def note(template: str, **fields: str) -> Note:
+    return Note(template, tuple(fields.items()))
+
+
+def state_line(incident: Incident, step: Step | None = None) -> Note:
     """One line for an incident's thread: what it is now."""
+    return Note(_state(incident, step))
+
+
+def _state(incident: Incident, step: Step | None) -> str:
     level = incident.level
     if step is Step.RESOLVED:
         return f"Resolved: {level} in stock."
@@ -29,47 +40,56 @@ def state_line(incident: Incident, step: Step | None = None) -> str:
     return "still open."
 
 
-def back_everywhere(model: str) -> str:
-    return f"Resolved: {model} is back in stock everywhere."
+def back_everywhere(model: str) -> Note:
+    return note("Resolved: {model} is back in stock everywhere.", model=model)
 
 
-def acknowledged(user: str) -> str:
-    return f"Acknowledged by <@{user}>."
+# Who acted is named, not mentioned: a mention in a thread would notify them of their own act.
+def acknowledged(who: str) -> Note:
+    return note("Acknowledged by {who}.", who=who)
 
 
-def snoozed(seconds: float, user: str) -> str:
-    return f"Snoozed for {duration(seconds)} by <@{user}>."
+def snoozed(seconds: float, who: str) -> Note:
+    return note(f"Snoozed for {duration(seconds)} by {{who}}.", who=who)
 
 
-def snooze_over(incident: Incident) -> str:
-    return f"Snooze over: {state_line(incident)}"
+def snooze_over(incident: Incident) -> Note:
+    return Note(f"Snooze over: {_state(incident, None)}")
 
 
-def muted(user: str) -> str:
-    return f"Muted by <@{user}>: no new alerts for this in this channel."
+def muted(who: str, until: float | None) -> Note:
+    if until is None:
+        return note("Muted by {who}: no new alerts for this in this channel.", who=who)
+    until_text = date(until).replace("{", "{{").replace("}", "}}")
+    return note(
+        f"Muted by {{who}}: no new alerts for this in this channel until {until_text}.", who=who
+    )
 
 
-def unmuted(user: str) -> str:
-    return f"Unmuted by <@{user}>."
+def unmuted(who: str) -> Note:
+    return note("Unmuted by {who}.", who=who)
 
 
-def transfer_received(number: int, quantity: int) -> str:
-    return f"Transfer T{number} received ({quantity} pairs)."
+MUTE_ENDED = Note("The mute ended: alerts for this are posted again.")
 
 
-def transfer_expired(number: int, hours: float) -> str:
-    return (
+def transfer_received(number: int, quantity: int) -> Note:
+    return Note(f"Transfer T{number} received ({quantity} pairs).")
+
+
+def transfer_expired(number: int, hours: float) -> Note:
+    return Note(
         f"Transfer T{number} was not seen arriving within {hours:g} h: its pairs are no "
         "longer reserved."
     )
 
 
-def transfer_accepted(number: int, quantity: int, user: str) -> str:
-    return f"<@{user}> accepted transfer T{number} ({quantity} pairs)."
+def transfer_accepted(number: int, quantity: int, who: str) -> Note:
+    return note(f"{{who}} accepted transfer T{number} ({quantity} pairs).", who=who)
 
 
-def transfer_cancelled(number: int, user: str) -> str:
-    return f"<@{user}> cancelled transfer T{number}."
+def transfer_cancelled(number: int, who: str) -> Note:
+    return note(f"{{who}} cancelled transfer T{number}.", who=who)
 
 
 def duration(seconds: float) -> str:

@@ -9,7 +9,7 @@ from bot.commands import alerts, transfers
 from bot.commands.dispatch import Commands
 from bot.slack.buttons import INCIDENT_BUTTONS, TRANSFER_BUTTONS
 from bot.slack.listeners.background import Background
-from bot.slack.listeners.replies import channel_of, private, warn
+from bot.slack.listeners.replies import channel_of, private, user_of, warn
 
 
 def register(app: AsyncApp, commands: Commands, background: Background) -> None:
@@ -18,7 +18,7 @@ def register(app: AsyncApp, commands: Commands, background: Background) -> None:
     async def on_incident_button(ack, body, action, respond) -> None:
         await ack()
         _, verb, seconds = INCIDENT_BUTTONS[action["action_id"]]
-        user, channel = body.get("user", {}).get("id", ""), channel_of(body)
+        (user, name), channel = user_of(body), channel_of(body)
         value = action.get("value", "")
 
         async def act() -> None:
@@ -27,7 +27,7 @@ def register(app: AsyncApp, commands: Commands, background: Background) -> None:
                 return
             reply = await commands.run(
                 "alerts",
-                lambda: alerts.act(context, channel, user, verb, int(value), seconds),
+                lambda: alerts.act(context, channel, user, verb, int(value), seconds, name),
             )
             # Done: the alert's message is edited by the sender, from the outbox row this wrote.
             if reply.error:
@@ -41,7 +41,7 @@ def register(app: AsyncApp, commands: Commands, background: Background) -> None:
     async def on_transfer_button(ack, body, action, respond) -> None:
         await ack()
         _, verb = TRANSFER_BUTTONS[action["action_id"]]
-        user = body.get("user", {}).get("id", "")
+        user, name = user_of(body)
         value = action.get("value", "")
         # On an alert, the alert's message and thread say who accepted; from a /transfers
         # answer (seen by one person), the channel is told as for a typed command.
@@ -52,7 +52,7 @@ def register(app: AsyncApp, commands: Commands, background: Background) -> None:
                 await warn(respond, "That button does not name a suggestion.")
                 return
             reply = await commands.run(
-                "transfers", lambda: transfers.change(context, verb, int(value), user)
+                "transfers", lambda: transfers.change(context, verb, int(value), user, name)
             )
             await respond(**private(reply), replace_original=False)
             if reply.announce and not on_alert:

@@ -25,6 +25,7 @@ def register(app: AsyncApp, commands: Commands, background: Background) -> None:
             body.get("text", ""),
             body.get("channel_id", ""),
             body.get("user_id", ""),
+            body.get("user_name", ""),
         )
         task = asyncio.ensure_future(commands.handle(request))
         done, _ = await asyncio.wait({task}, timeout=ACK_WITHIN)

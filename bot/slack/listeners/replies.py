@@ -13,6 +13,12 @@ def private(reply: Reply) -> dict:
     return answer
 
 
+def user_of(body: dict) -> tuple[str, str]:
+    """Who pressed a button: their ID, and their name to name them without a ping."""
+    user = body.get("user") or {}
+    return user.get("id", ""), user.get("username") or user.get("name") or ""
+
+
 def channel_of(body: dict) -> str:
     """The channel a button was pressed in (a message's, or an ephemeral reply's)."""
     return (body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id", "")

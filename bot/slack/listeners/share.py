@@ -11,18 +11,18 @@ from bot.commands.dispatch import Commands
 from bot.commands.replies import SHARE_ACTION
 from bot.commands.request import Request
 from bot.slack.listeners.background import Background
-from bot.slack.listeners.replies import channel_of, private, warn
+from bot.slack.listeners.replies import channel_of, private, user_of, warn
 
 
 def register(app: AsyncApp, commands: Commands, background: Background) -> None:
     @app.action(SHARE_ACTION)
     async def on_share(ack, body, action, respond) -> None:
         await ack()
-        user = body.get("user", {}).get("id", "")
+        user, name = user_of(body)
         channel = channel_of(body)
         try:
             shared = json.loads(action.get("value", ""))
-            request = Request(str(shared["command"]), str(shared["text"]), channel, user)
+            request = Request(str(shared["command"]), str(shared["text"]), channel, user, name)
         except (ValueError, KeyError, TypeError):
             background.start(warn(respond, "That button does not name a command."))
             return
