@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 import asyncpg
 from pydantic import SecretStr
 
+from bot.core.errors import CannotStart
 from bot.store.postgres.url import check_url, shown_url, url_secrets
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ READER_SETTINGS: Mapping[str, str] = {
 _SETTING_NAME = re.compile(r"^[a-z_][a-z0-9_.]*$")
 
 
-class ConnectError(Exception):
+class ConnectError(CannotStart):
     """DATABASE_URL is unusable, or the server it names cannot be used: one line that names
     DATABASE_URL and says what is wrong, without the password."""
 

@@ -40,11 +40,7 @@ async def migrate(conn: asyncpg.Connection, *, now: float | None = None) -> int:
     try:
         await conn.execute(_VERSIONS)
         found = await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_migrations")
-        if found > SCHEMA_VERSION:
-            raise SchemaTooNew(
-                f"database schema version {found} is newer than this bot's {SCHEMA_VERSION}; "
-                "upgrade the bot"
-            )
+        SchemaTooNew.check(found, SCHEMA_VERSION)
         for version in range(found + 1, SCHEMA_VERSION + 1):
             log.info("migrating database", extra={"to_version": version})
             async with conn.transaction():
