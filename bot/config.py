@@ -16,6 +16,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.core.errors import CannotStart
 from bot.core.secrets import shown_url, url_secrets
 from bot.core.transfers.plan import parse_locations
+from bot.store.postgres.url import check_url as check_database_url
+from bot.store.postgres.url import url_secrets as database_url_secrets
 
 
 class Settings(BaseSettings):
@@ -52,6 +54,10 @@ class Settings(BaseSettings):
     # Storage
     database_path: Path = Field(
         Path("data/inventory.db"), description="SQLite database file (created with its folder)."
+    )
+    database_url: SecretStr | None = Field(
+        None,
+        description="postgresql://user:password@host:5432/db stores in PostgreSQL; unset: SQLite.",
     )
     event_retention_days: float = Field(
         30.0, gt=0, description="Sale events older than this are deleted from the event log."
@@ -165,7 +171,18 @@ class Settings(BaseSettings):
         """The secret values set, for the logs to mask wherever they turn up."""
         found = (self.slack_bot_token, self.slack_app_token, self.slack_signing_secret)
         tokens = [s.get_secret_value() for s in (*found, self.api_token) if s is not None]
+        if self.database_url is not None:
+            # Short ones too would mask every "pw" in the logs; messages never hold it anyway.
+            passwords = database_url_secrets(self.database_url.get_secret_value())
+            tokens += [p for p in passwords if len(p) >= 4]
         return tokens + [secret for url in self.feed_urls for secret in url_secrets(url)]
+
+    @field_validator("database_url")
+    @classmethod
+    def _check_database_url(cls, url: SecretStr | None) -> SecretStr | None:
+        if url is not None:
+            check_database_url(url.get_secret_value())
+        return url
 
     @field_validator("store_locations_file")
     @classmethod
@@ -290,7 +307,13 @@ def read_locations(path: Path) -> dict[str, tuple[float, float]]:
         raise ValueError(f"{str(path)!r} {error}") from None
 
 
-_SECRETS = {"SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET", "API_TOKEN"}
+_SECRETS = {
+    "SLACK_BOT_TOKEN",
+    "SLACK_APP_TOKEN",
+    "SLACK_SIGNING_SECRET",
+    "API_TOKEN",
+    "DATABASE_URL",
+}
 
 
 class SettingsError(CannotStart):

@@ -10,6 +10,10 @@ import pytest
 
 from bot.config import Settings
 
+# A throwaway PostgreSQL server and fresh databases: postgres_server, postgres_url,
+# migrated_postgres_url.
+pytest_plugins = ["tests.postgres"]
+
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

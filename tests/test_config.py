@@ -204,3 +204,19 @@ def test_store_locations_are_read_from_a_csv_and_a_bad_one_is_named(monkeypatch,
     with pytest.raises(SettingsError) as caught:
         load_settings()
     assert caught.value.lines[0].startswith("STORE_LOCATIONS_FILE: cannot read")
+
+
+def test_a_database_url_s_password_is_masked_and_a_bad_url_named_the_password_and_name_a_bad_url(
+    monkeypatch,
+):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://bot:sekret-pw@db:5432/inventory")
+    settings = load_settings()
+    assert "sekret-pw" in settings.secrets()
+    assert "sekret-pw" not in repr(settings)
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://bot:sekret-pw@db:5432")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert caught.value.lines == [
+        "DATABASE_URL: 'postgresql://bot:***@db:5432' names no database: add /DATABASE at the end"
+    ]

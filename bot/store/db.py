@@ -18,6 +18,15 @@ log = logging.getLogger(__name__)
 class SchemaTooNew(CannotStart):
     """The database was written by a newer version of the bot."""
 
+    @classmethod
+    def check(cls, found: int, known: int) -> None:
+        """Raise if the database's schema version `found` is newer than this bot's `known`
+        (SQLite's and PostgreSQL's migrations both ask)."""
+        if found > known:
+            raise cls(
+                f"database schema version {found} is newer than this bot's {known}; upgrade the bot"
+            )
+
 
 async def connect(path: Path, *, readonly: bool = False) -> aiosqlite.Connection:
     """Open a connection with the pragmas every connection needs.
@@ -46,11 +55,7 @@ async def migrate(db: aiosqlite.Connection) -> int:
     """Bring the schema to SCHEMA_VERSION; return the version found before."""
     async with db.execute("PRAGMA user_version") as cursor:
         (found,) = await cursor.fetchone()
-    if found > SCHEMA_VERSION:
-        raise SchemaTooNew(
-            f"database schema version {found} is newer than this bot's {SCHEMA_VERSION}; "
-            "upgrade the bot"
-        )
+    SchemaTooNew.check(found, SCHEMA_VERSION)
     for version in range(found + 1, SCHEMA_VERSION + 1):
         log.info("migrating database", extra={"to_version": version})
         await db.executescript(

@@ -1,0 +1,1 @@
+"""PostgreSQL storage (DATABASE_URL=postgresql://...): connecting, schema and migrations."""
