@@ -1,6 +1,6 @@
 """The PostgreSQL schema as numbered migrations (bot/store/postgres/migrate.py applies them).
 
-Migration 1 is the SQLite schema at its version 5 (bot/store/schema.py), made for PostgreSQL:
+Migration 1 is the SQLite schema at its version 6 (bot/store/schema.py), made for PostgreSQL:
 - Epoch seconds stay `double precision` and JSON stays `text` as orjson wrote it, so rows mean
   what they mean in SQLite and the shared codec reads both.
 - `levels` is updated in place on every sale: no index on `inventory` (an indexed column that
@@ -178,6 +178,7 @@ MIGRATIONS: list[str] = [
         model text NOT NULL,
         muted_by text NOT NULL,
         muted_at double precision NOT NULL,
+        muted_until double precision,  -- NULL: until someone unmutes
         PRIMARY KEY (channel, kind, store, model)
     );
     CREATE TABLE notifiers (
