@@ -30,7 +30,7 @@ from bot.config import Settings
 from bot.feed.worlds import model_names, store_names
 from bot.logs import setup_logging
 from bot.runtime import Bot
-from bot.store import db as database
+from bot.store.sqlite import connect as database
 from bot.web import WebServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))

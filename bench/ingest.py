@@ -150,8 +150,9 @@ async def configure_channels(path: Path, count: int, *, wide: bool = False) -> N
     from bot.core.alerting.engine import AlertEngine, EngineSettings  # noqa: PLC0415
     from bot.core.rules import RuleBook, Scope, Thresholds  # noqa: PLC0415
     from bot.feed.worlds import model_names, store_names  # noqa: PLC0415
-    from bot.store import db as database  # noqa: PLC0415
+    from bot.store.batch import Batch  # noqa: PLC0415
     from bot.store.processor import AlertingProcessor  # noqa: PLC0415
+    from bot.store.sqlite.backend import SqliteBackend  # noqa: PLC0415
 
     stores, models = store_names(STORES), model_names(MODELS)
     engine = AlertEngine(RuleBook(), EngineSettings())
@@ -182,14 +183,11 @@ async def configure_channels(path: Path, count: int, *, wide: bool = False) -> N
         engine.apply(Watch(channel, Scope(models=frozenset(mine)), "bench"), 0.0)
         rule(channel)
         rule(channel, model=mine[0], low=15)
-    db = await database.connect(path)
-    await database.migrate(db)
-    processor = AlertingProcessor(engine, next_outbox_id=1)
-    rows = processor.prepare([], 0.0)
-    await db.execute("BEGIN")
-    await processor.persist(db, rows)
-    await db.execute("COMMIT")
-    await db.close()
+    store = SqliteBackend(path)
+    await store.open()
+    alerts = AlertingProcessor(engine, next_outbox_id=1).prepare([], 0.0)
+    await store.write(Batch([], [], [], [], [], [], [], [], alerts=alerts))
+    await store.close()
 
 
 async def run_bot(
@@ -217,8 +215,7 @@ async def run_bot(
     bot.writer.commit_hooks.append(lambda events, at: commits.append((time.time(), len(events))))
     await bot.writer.wait_for(lambda stats: stats.events >= count)
     current, peak = rss_mb()
-    async with bot.db.execute("SELECT count(*) FROM levels") as cursor:
-        (keys,) = await cursor.fetchone()
+    keys = sum(len(shelves) for shelves in bot.writer.paces.shelves.values())
     await bot.stop()
     return Result(commits, current, peak, keys)
 

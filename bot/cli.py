@@ -17,7 +17,7 @@ from bot.demo import run_demo
 from bot.feed.simulator import SimulatorOptions, serve_feed, server_url, write_lines
 from bot.logs import setup_logging
 from bot.runtime import Bot
-from bot.store.db import SchemaTooNew
+from bot.store.errors import SchemaTooNew
 
 log = logging.getLogger("bot")
 

@@ -31,7 +31,7 @@ from bot.feed.simulator import SimulatorOptions
 from bot.runtime import Bot
 from bot.slack.terminal import to_rich
 from bot.slack.transport import Posted
-from bot.store import queries
+from bot.store.rows import Level
 
 DEMO_CHANNEL = "C0DEMO"
 DEMO_USER = "U0DEMO"
@@ -98,7 +98,7 @@ class Screen:
         self.bot, self.transport, self.channel = bot, transport, channel
         self.typed = ""
         self.answer: Text = HELP
-        self.lowest: list[queries.Level] = []
+        self.lowest: list[Level] = []
         self._started = time.monotonic()
 
     def render(self, height: int) -> RenderableType:
@@ -238,8 +238,8 @@ async def _show(bot: Bot, screen: Screen, stop: asyncio.Event) -> None:
     with _keys() as keys, Live(screen=True, auto_refresh=False) as live:
         next_read = 0.0
         while not stop.is_set():
-            if time.monotonic() >= next_read and bot.reader is not None:
-                screen.lowest = await queries.lowest_levels(bot.reader, limit=20)
+            if time.monotonic() >= next_read and bot.reads is not None:
+                screen.lowest = await bot.reads.lowest_levels(limit=20)
                 next_read = time.monotonic() + 1.0
             live.update(screen.render(live.console.size.height), refresh=True)
             try:

@@ -10,7 +10,6 @@ import time
 from collections import Counter
 from collections.abc import Callable
 
-import aiosqlite
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -37,8 +36,9 @@ from bot.slack.home import Home
 from bot.slack.listeners.background import Background
 from bot.slack.sender import Sender
 from bot.slack.transport import ConsoleTransport, SlackTransport, Transport
-from bot.store import db as database
-from bot.store.processor import AlertingProcessor, Submitted, load_engine, next_outbox_id
+from bot.store.processor import AlertingProcessor, Submitted
+from bot.store.reads import Reads
+from bot.store.sqlite.backend import SqliteBackend
 from bot.store.writer import Tick, Writer
 from bot.web import WebServer
 
@@ -89,12 +89,11 @@ class Bot:
         self.engine_settings = engine_settings(settings)
         self._simulator = simulator or SimulatorOptions(mode=settings.simulator_mode)
         self.clock = clock
-        self.db: aiosqlite.Connection | None = None
+        self.store = SqliteBackend(settings.database_path)
         self.writer: Writer | None = None
         self.engine: AlertEngine | None = None
         self.sender: Sender | None = None
-        self.reader: aiosqlite.Connection | None = None
-        self._api_db: aiosqlite.Connection | None = None
+        self.reads: Reads | None = None  # for commands and the App Home
         self.planner: Planner | None = None
         self.commands: Commands | None = None
         self.web: WebServer | None = None
@@ -109,14 +108,12 @@ class Bot:
         self.metrics = Metrics(self._readings(), clock)
 
     async def start(self) -> None:
-        """Open the database (migrating it), load the alert state, start the sender, the
+        """Open the store (migrating it), load the alert state, start the sender, the
         writer, the feeds and the ticker."""
         s = self.settings
-        self.db = await database.connect(s.database_path)
-        await database.migrate(self.db)
-        await database.hide_feed_credentials(self.db)
-        self.engine = await load_engine(self.db, self.engine_settings, now=self.clock())
-        processor = AlertingProcessor(self.engine, next_outbox_id=await next_outbox_id(self.db))
+        await self.store.open()
+        self.engine = await self.store.load_engine(self.engine_settings, now=self.clock())
+        processor = AlertingProcessor(self.engine, next_outbox_id=await self.store.next_outbox_id())
         if self._transport is None:
             self._transport = (
                 SlackTransport(slack_client(s)) if s.slack_bot_token else ConsoleTransport()
@@ -127,7 +124,7 @@ class Bot:
         await self.sender.start()
         processor.outbox_listeners.append(self.sender.enqueue)
         self.writer = Writer(
-            self.db,
+            self.store,
             queue_size=s.writer_queue_size,
             batch_size=s.writer_batch_size,
             dead_letter_limit=s.dead_letter_limit,
@@ -155,14 +152,14 @@ class Bot:
         self.writer.commit_hooks.append(self.planner.sold)
         self._background = [
             asyncio.create_task(self._tick_forever(), name="ticker"),
-            asyncio.create_task(database.checkpoint_forever(s.database_path), name="checkpoint"),
+            asyncio.create_task(self.store.maintain(), name="store maintenance"),
             asyncio.create_task(self.planner.run(), name="transfer planner"),
         ]
         await self._start_serving()
         log.info(
             "bot started",
             extra={
-                "database": str(s.database_path),
+                "database": self.store.shown,
                 "feeds": len(urls),
                 "slack": s.slack_api_url
                 if isinstance(self._transport, SlackTransport)
@@ -208,10 +205,10 @@ class Bot:
         """Commands (read from a read-only connection), the HTTP server, and Slack's way in:
         Socket Mode, or /slack/events on the HTTP server."""
         s = self.settings
-        self.reader = await database.connect(s.database_path, readonly=True)
+        self.reads = await self.store.reads()
         self.commands = Commands(
             Context(
-                self.reader,
+                self.reads,
                 self.apply,
                 admins=frozenset(s.admin_user_ids),
                 engine_settings=self.engine_settings,
@@ -220,12 +217,11 @@ class Bot:
         )
         self.web = WebServer(s.http_host, s.http_port)
         # The API reads on its own connection: a long page never delays a slash command.
-        self._api_db = await database.connect(s.database_path, readonly=True)
+        api_reads = await self.store.reads()
         token = s.api_token.get_secret_value() if s.api_token else None
-        Api(self._api_db, token=token, clock=self.clock).mount(self.web.app)
-        api_db = self._api_db
+        Api(api_reads, token=token, clock=self.clock).mount(self.web.app)
         Health(
-            lambda: api_db.execute_fetchall("SELECT 1"),
+            api_reads.ping,
             self._feed_healths,
             slack_check=slack_client(s).auth_test if s.slack_bot_token else None,
             slack_problems=self.sender.problems if self.sender else dict,
@@ -243,7 +239,7 @@ class Bot:
                 client,
                 signing_secret=secret if http else None,
                 commands=self.commands,
-                home=Home(self.reader, self.clock),
+                home=Home(self.reads, self.clock),
                 background=self.slack_work,
             )
             if http:
@@ -316,13 +312,8 @@ class Bot:
         if self.sender is not None:
             await self.sender.stop()
             self.sender = None
-        for connection in (self.reader, self._api_db):
-            if connection is not None:
-                await connection.close()
-        self.reader = self._api_db = None
-        if self.db is not None:
-            await self.db.close()
-            self.db = None
+        await self.store.close()
+        self.reads = None
 
     def _feed_healths(self) -> list[tuple[str, FeedHealth]]:
         return [(feed.name, feed.health) for feed in self.feeds]

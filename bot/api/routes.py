@@ -3,7 +3,7 @@ JSON, with its OpenAPI document built from the same declarations the handlers us
 
 Each endpoint is one row of ENDPOINTS: its path, its parameters (bot/api/params.py) and the
 model of its answer (bot/api/schemas.py). With API_TOKEN set, every /api request must carry it
-as a bearer token. Reads go through the read-only connection, like the slash commands.
+as a bearer token. Reads go through the store's reads (bot/store/reads.py), like the slash commands.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import aiosqlite
 import orjson
 from aiohttp import web
 from pydantic import BaseModel
@@ -48,8 +47,8 @@ from bot.api.schemas import (
 from bot.core.alerting.incidents import Incident
 from bot.core.transfers.book import Suggested, Transfer
 from bot.core.velocity import hours_to_zero
-from bot.store import pages
-from bot.store.queries import Level
+from bot.store.reads import Reads
+from bot.store.rows import Level
 
 API = "/api"
 STATES = ("suggested", "accepted", "received", "expired", "cancelled", "dismissed")
@@ -67,16 +66,16 @@ class Endpoint:
 
 
 class Api:
-    """The /api routes, bound to a read connection."""
+    """The /api routes, bound to the store's reads."""
 
     def __init__(
         self,
-        db: aiosqlite.Connection,
+        reads: Reads,
         *,
         token: str | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._db = db
+        self._reads = reads
         self._token = token
         self._clock = clock
 
@@ -130,7 +129,7 @@ class Api:
     # -- endpoints --------------------------------------------------------------------------
 
     async def stock(self, args: dict) -> StockPage:
-        levels, after = await pages.stock(self._db, **args)
+        levels, after = await self._reads.stock_page(**args)
         now = self._clock()
         return StockPage(items=[_stock(level, now) for level in levels], next=after)
 
@@ -141,26 +140,26 @@ class Api:
         return await self._names("models", args)
 
     async def _names(self, table: str, args: dict) -> NamePage:
-        found, after = await pages.names(self._db, table, **args)
+        found, after = await self._reads.names_page(table, **args)
         items = [NameItem(name=name, first_seen_at=_time(at)) for name, at in found]
         return NamePage(items=items, next=after)
 
     async def alerts(self, args: dict) -> AlertPage:
-        found, after = await pages.alerts(self._db, **args)
+        found, after = await self._reads.alerts_page(**args)
         return AlertPage(items=[_alert(i) for i in found], next=after)
 
     async def transfers(self, args: dict) -> TransferPage:
         state = args.pop("state")
         if state == "suggested":
-            suggested, after = await pages.suggestions(self._db, **args)
+            suggested, after = await self._reads.suggestions_page(**args)
             items = [_suggested(s) for s in suggested]
         else:
-            moved, after = await pages.transfers(self._db, status=state, **args)
+            moved, after = await self._reads.transfers_page(status=state, **args)
             items = [_transfer(t) for t in moved]
         return TransferPage(items=items, next=after)
 
     async def events(self, args: dict) -> EventPage:
-        found, before = await pages.events(self._db, **args)
+        found, before = await self._reads.events_page(**args)
         items = [
             EventItem(
                 id=e.id,

@@ -11,7 +11,6 @@ from bot.commands.rows import alert_line
 from bot.core.alerting.actions import Acknowledge, Action, Mute, Snooze, Unmute
 from bot.core.alerting.silences import MAX_MUTE, MAX_SNOOZE, MIN_SNOOZE, SNOOZE_CHOICES
 from bot.mrkdwn import quoted
-from bot.store import queries
 
 LISTED = 40
 VERBS = {"ack": "ack", "acknowledge": "ack", "snooze": "snooze", "mute": "mute", "unmute": "unmute"}
@@ -56,7 +55,7 @@ async def act(
     """Acknowledge, snooze (for `seconds`, the first snooze choice if None), mute (for
     `seconds`, until unmuted if None) or unmute alert `number` of `channel`. `name` is how the
     alert's thread names the person (a mention would ping them)."""
-    found = await queries.incident(ctx.db, number)
+    found = await ctx.reads.incident(number)
     if found is None or found.channel != channel:
         raise Usage(f"There is no alert #{number} in this channel.")
     if verb in ("mute", "unmute"):
@@ -83,7 +82,7 @@ async def act(
 
 async def _list(ctx: Context, request: Request) -> Reply:
     now = ctx.clock()
-    incidents = await queries.open_incidents(ctx.db, request.channel)
+    incidents = await ctx.reads.open_incidents(request.channel)
     lines = [alert_line(i, now) for i in incidents[:LISTED]]
     if len(incidents) > LISTED:
         lines.append(f"… and {len(incidents) - LISTED} more.")

@@ -3,20 +3,18 @@ matching); an unknown or ambiguous name is a Usage error that lists the closest 
 
 from __future__ import annotations
 
-import aiosqlite
-
 from bot.commands.parse import Usage
 from bot.core.names import Found, Kind, NameIndex
 from bot.core.rules import ANY
 from bot.mrkdwn import escape, quoted
-from bot.store import queries
+from bot.store.reads import Reads
 
 
 class Names:
     """Finds names in what the feed has reported, rebuilding the index when a name is new."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
-        self._db = db
+    def __init__(self, reads: Reads) -> None:
+        self._reads = reads
         self._index: NameIndex | None = None
         self._version: tuple[int, int] | None = None
 
@@ -46,8 +44,8 @@ class Names:
         return store, model
 
     async def _current(self) -> NameIndex:
-        version = await queries.names_version(self._db)
+        version = await self._reads.names_version()
         if self._index is None or version != self._version:
-            stores, models = await queries.name_lists(self._db)
+            stores, models = await self._reads.name_lists()
             self._index, self._version = NameIndex(stores, models), version
         return self._index

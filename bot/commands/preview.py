@@ -10,7 +10,6 @@ from bot.core.alerting.engine import AlertEngine
 from bot.core.replay import Tally, tally
 from bot.core.rules import Channel, Rule, RuleBook, Thresholds
 from bot.mrkdwn import escape
-from bot.store import queries
 
 PREVIEW_HOURS = 24
 PREVIEW_MAX_SALES = 1_000_000
@@ -20,13 +19,13 @@ SETTLE = 30.0  # seconds ticked on after the last sale, so grouping windows clos
 async def preview(
     ctx: Context, request: Request, store: str, model: str, proposed: Thresholds
 ) -> Reply:
-    channel = await queries.channel_config(ctx.db, request.channel)
+    channel = await ctx.reads.channel_config(request.channel)
     scope = channel.scope
     stores = {store} if store else scope.stores
     models = {model} if model else scope.models
     since = ctx.clock() - PREVIEW_HOURS * 3600
-    sales, more = await queries.sales_since(
-        ctx.db, since, stores=stores, models=models, limit=PREVIEW_MAX_SALES
+    sales, more = await ctx.reads.sales_since(
+        since, stores=stores, models=models, limit=PREVIEW_MAX_SALES
     )
     changed = Channel(channel.id, scope, channel.quiet, dict(channel.rules))
     rule = Rule(channel.id, store, model, proposed, request.user, 0)

@@ -6,12 +6,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import aiosqlite
-
 from bot.commands.names import Names
 from bot.commands.parse import Usage
 from bot.core.alerting.actions import Apply
 from bot.core.alerting.engine import EngineSettings
+from bot.store.reads import Reads
 
 
 @dataclass(frozen=True)
@@ -29,7 +28,7 @@ class Request:
 class Context:
     """What the commands read from and write through."""
 
-    db: aiosqlite.Connection  # read-only: the stored state
+    reads: Reads  # the stored state (reads only)
     apply: Apply  # changes go through the writer
     admins: frozenset[str] = frozenset()  # who may change rules; empty: everyone
     engine_settings: EngineSettings = field(default_factory=EngineSettings)
@@ -37,7 +36,7 @@ class Context:
     names: Names = field(init=False)
 
     def __post_init__(self) -> None:
-        self.names = Names(self.db)
+        self.names = Names(self.reads)
 
     def check_admin(self, user: str) -> None:
         """Usage (nothing changed) unless `user` may change this channel's rules."""

@@ -9,7 +9,7 @@ from bot.core.alerting.machine import Severity
 from bot.core.transfers.book import Transfer
 from bot.core.velocity import describe_pace
 from bot.mrkdwn import SEVERITY_WORDS, date, escape, icon
-from bot.store.queries import Level
+from bot.store.rows import Level
 
 
 def stock_line(

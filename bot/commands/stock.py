@@ -9,8 +9,7 @@ from bot.commands.rows import stock_line
 from bot.core.alerting.incidents import Kind
 from bot.core.names import Kind as NameKind
 from bot.mrkdwn import escape
-from bot.store import queries
-from bot.store.schema import LOW_LISTED
+from bot.store.rows import LOW_LISTED
 
 ROWS = 20  # rows an answer lists
 
@@ -21,16 +20,14 @@ async def stock(ctx: Context, request: Request, tokens: list[str]) -> Reply:
     now = ctx.clock()
     alerting = {
         (i.store, i.model): i
-        for i in await queries.open_incidents(ctx.db, request.channel)
+        for i in await ctx.reads.open_incidents(request.channel)
         if i.kind in (Kind.LOW, Kind.HIGH)
     }
     share = {"command": "stock", "text": request.text}
     if not tokens:
-        channel = await queries.channel_config(ctx.db, request.channel)
+        channel = await ctx.reads.channel_config(request.channel)
         scope = channel.scope
-        rows = await queries.lowest_levels(
-            ctx.db, stores=scope.stores, models=scope.models, limit=ROWS
-        )
+        rows = await ctx.reads.lowest_levels(stores=scope.stores, models=scope.models, limit=ROWS)
         title = "Lowest stock in this channel's scope"
         if scope.stores is None and scope.models is None:
             title = f"Lowest stock in the chain (at most {LOW_LISTED} pairs)"
@@ -42,12 +39,12 @@ async def stock(ctx: Context, request: Request, tokens: list[str]) -> Reply:
     found = await ctx.names.find(" ".join(tokens))
     name = found.named.name
     if found.named.kind is NameKind.STORE:
-        rows = await queries.lowest_levels(ctx.db, store=name, limit=ROWS)
-        total = await queries.count_levels(ctx.db, store=name)
+        rows = await ctx.reads.lowest_levels(store=name, limit=ROWS)
+        total = await ctx.reads.count_levels(store=name)
         title = f"Stock at {escape(name)}"
     else:
-        rows = await queries.lowest_levels(ctx.db, model=name, limit=ROWS)
-        total = await queries.count_levels(ctx.db, model=name)
+        rows = await ctx.reads.lowest_levels(model=name, limit=ROWS)
+        total = await ctx.reads.count_levels(model=name)
         title = f"Stock of {escape(name)}"
     by_model = found.named.kind is NameKind.MODEL
     lines = [

@@ -14,7 +14,7 @@ from bot.core.errors import RuleError
 from bot.core.names import Kind as NameKind
 from bot.core.rules import ANY, Change, QuietHours, Scope, Thresholds, parse_quiet_hours
 from bot.mrkdwn import date, escape, quoted
-from bot.store import queries
+from bot.store.rows import MuteRow
 
 CHANGES = ("set", "clear", "watch", "quiet")
 
@@ -62,7 +62,7 @@ async def thresholds(ctx: Context, request: Request, tokens: list[str]) -> Reply
 
 
 async def show_rules(ctx: Context, channel_id: str) -> Reply:
-    channel = await queries.channel_config(ctx.db, channel_id)
+    channel = await ctx.reads.channel_config(channel_id)
     now = ctx.clock()
     lines = [
         f"Watching: {escape(channel.scope.describe())}",
@@ -78,11 +78,11 @@ async def show_rules(ctx: Context, channel_id: str) -> Reply:
         lines.append(
             "No rules: this channel gets no stock alerts. `/thresholds set low=10 high=80` starts."
         )
-    mutes = await queries.mutes(ctx.db, channel_id)
+    mutes = await ctx.reads.mutes(channel_id)
     if mutes:
         lines.append("*Muted here*")
         lines += [_mute_line(m, now) for m in mutes]
-    changes = await queries.config_changes(ctx.db, channel_id)
+    changes = await ctx.reads.config_changes(channel_id)
     if changes:
         lines.append("*Latest changes*")
         lines += [
@@ -105,7 +105,7 @@ async def rule_request(
             "Say what to set: low=, high=, gate= (readings) or wait= (time), like low=5 high=80."
         )
     store, model = await ctx.names.store_and_model(named)
-    channel = await queries.channel_config(ctx.db, channel_id)
+    channel = await ctx.reads.channel_config(channel_id)
     # Unsaid values come from the rule for exactly this store and model, else from the rule
     # that applies there now, else from the defaults.
     base = channel.rules.get((store, model))
@@ -166,7 +166,7 @@ def _listed(value: str) -> list[str]:
     return names
 
 
-def _mute_line(m: queries.MuteRow, now: float) -> str:
+def _mute_line(m: MuteRow, now: float) -> str:
     what = " at ".join(escape(n) for n in (m.model, m.store) if n)
     until = f"until {date(m.until)}" if m.until is not None else "until someone unmutes it"
     kind = m.kind.replace("_", " ")

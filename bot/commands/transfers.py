@@ -13,7 +13,7 @@ from bot.core.alerting.actions import AcceptTransfer, CancelTransfer, DismissTra
 from bot.core.names import Kind as NameKind
 from bot.core.transfers.book import Transfer
 from bot.mrkdwn import escape
-from bot.store import queries, transfer_queries
+from bot.store.rows import more
 
 ROWS = 20
 CHANGES = ("accept", "dismiss", "cancel")
@@ -38,19 +38,17 @@ async def transfers(ctx: Context, request: Request, tokens: list[str]) -> Reply:
         where: dict = {kind: name}
         title = f"Transfers {'to and from' if kind == 'store' else 'of'} {escape(name)}"
     else:
-        scope = (await queries.channel_config(ctx.db, request.channel)).scope
+        scope = (await ctx.reads.channel_config(request.channel)).scope
         where = {"stores": scope.stores, "models": scope.models}
         title = "Transfer suggestions"
         if scope.stores is not None or scope.models is not None:
             title += " in this channel's scope"
-    suggested, total = await transfer_queries.suggestions(ctx.db, **where, limit=ROWS)
-    underway = await transfer_queries.open_transfers(ctx.db, **where, limit=ROWS)
+    suggested, total = await ctx.reads.suggestions(**where, limit=ROWS)
+    underway = await ctx.reads.open_transfers(**where, limit=ROWS)
     lines = [f"`S{s.id}` {escape(s.suggestion.why)}" for s in suggested]
     if total > len(suggested):
         shown = len(suggested)
-        lines.append(
-            f"… and {transfer_queries.more(total, shown)} more; name a store or model to narrow."
-        )
+        lines.append(f"… and {more(total, shown)} more; name a store or model to narrow.")
     if not suggested:
         lines.append(
             "No transfer would help now: no store is short where another has stock to spare."

@@ -6,29 +6,29 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import aiosqlite
 from slack_sdk.models.blocks import ContextBlock, DividerBlock, HeaderBlock, MarkdownTextObject
 from slack_sdk.models.views import View
 
 from bot.commands.replies import ago, section_blocks
 from bot.core.velocity import describe_pace
 from bot.mrkdwn import date, escape, icon
-from bot.store import queries, transfer_queries
+from bot.store.reads import Reads
+from bot.store.rows import more
 
 LISTED = 15
 TRANSFERS_LISTED = 5
 
 
 class Home:
-    def __init__(self, db: aiosqlite.Connection, clock: Callable[[], float] = time.time) -> None:
-        self._db = db
+    def __init__(self, reads: Reads, clock: Callable[[], float] = time.time) -> None:
+        self._reads = reads
         self._clock = clock
 
     async def view(self) -> dict:
         """The home tab as it stands now, as Slack's views.publish takes it."""
         now = self._clock()
-        incidents = await queries.open_incidents(self._db)
-        lowest = await queries.lowest_levels(self._db, limit=LISTED)
+        incidents = await self._reads.open_incidents()
+        lowest = await self._reads.lowest_levels(limit=LISTED)
         alert_lines = []
         for i in incidents[:LISTED]:
             name = " at ".join(n for n in (i.model, i.store) if n) or i.kind.value
@@ -44,12 +44,10 @@ class Home:
             f"{describe_pace(r.inventory, r.rate(now).risk)} · {ago(r.last_sale_at, now)}"
             for r in lowest
         ]
-        suggested, total = await transfer_queries.suggestions(self._db, limit=TRANSFERS_LISTED)
+        suggested, total = await self._reads.suggestions(limit=TRANSFERS_LISTED)
         transfer_lines = [f"`S{s.id}` {escape(s.suggestion.why)}" for s in suggested]
         if total > len(suggested):
-            transfer_lines.append(
-                f"… and {transfer_queries.more(total, len(suggested))} more: `/transfers`."
-            )
+            transfer_lines.append(f"… and {more(total, len(suggested))} more: `/transfers`.")
         # Sections within Slack's limits whatever the names (escaped, a name of & is 5 times
         # as long as it looks).
         blocks = [

@@ -32,8 +32,8 @@ from bot.slack.transport import (
     Retry,
     Transport,
 )
-from bot.store import db as database
 from bot.store.processor import OutboxRow
+from bot.store.sqlite import connect as database
 
 log = logging.getLogger(__name__)
 

@@ -1,1 +1,3 @@
-"""SQLite storage: schema and migrations, the single writer, and read queries."""
+"""Storage, one interface over two backends: SQLite (bot/store/sqlite, the embedded default) and
+PostgreSQL (bot/store/postgres). The single `writer` commits batches (`batch.Batch`) with the
+alert `processor`'s rows; people read through `reads.Reads`; each backend has its own SQL."""

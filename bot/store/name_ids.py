@@ -10,8 +10,8 @@ class NameIds:
     goes into that batch's transaction; batches commit in order and a failed one is retried,
     so ids given out are never lost."""
 
-    def __init__(self, table: str, column: str, rows: Sequence[tuple[int, str]]) -> None:
-        self.insert_sql = f"INSERT INTO {table} (id, {column}, first_seen_at) VALUES (?, ?, ?)"
+    def __init__(self, table: str, rows: Sequence[tuple[int, str]]) -> None:
+        self.table = table
         self.ids = {name: id_ for id_, name in rows}
         self.next_id = max(self.ids.values(), default=0) + 1
         self._new: list[tuple[int, str, float]] = []

@@ -1,4 +1,5 @@
-"""The single writer: drains a bounded queue in batches, one SQLite transaction per batch.
+"""The single writer: drains a bounded queue in batches, one transaction per batch (in SQLite or
+PostgreSQL: the store writes each batch in its own SQL).
 
 Feed clients `submit` events and bad frames; when the queue is full they wait, so memory stays
 bounded and nothing is dropped. Names are mapped to ids in memory and new ones join the maps
@@ -9,25 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
-
-import aiosqlite
+from typing import Protocol
 
 from bot.core.events import BadFrame, SaleEvent
 from bot.core.velocity import PaceBook
+from bot.store.batch import AlertRows, Batch
 from bot.store.batch_queue import BatchQueue
 from bot.store.name_ids import NameIds
-from bot.store.queries import first_event_id_since, load_paces
 
 log = logging.getLogger(__name__)
 
 RETENTION_EVERY = 60.0  # seconds between sweeps of the event log
-RETENTION_CHUNK = 20_000  # rows deleted per transaction, to keep each sweep short
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,19 +40,36 @@ Item = object  # SaleEvent, BadFrame, Tick, or anything the processor takes
 CommitHook = Callable[[Sequence[SaleEvent], float], None]
 
 
+class BatchStore(Protocol):
+    """Where the writer's batches go (bot/store/sqlite, bot/store/postgres)."""
+
+    # Errors a retry may cure: a lock held too long, a full disk, a lost connection.
+    transient: tuple[type[BaseException], ...]
+
+    async def name_rows(self) -> dict[str, list[tuple[int, str]]]:
+        """(id, name) of every feed, store and model, by table."""
+
+    async def load_paces(self, book: PaceBook) -> None:
+        """Every stored shelf's and model's pace, into `book`."""
+
+    async def write(self, batch: Batch) -> None:
+        """Write `batch` in one transaction (may run again for the same batch if it failed)."""
+
+    async def sweep(self, before: float) -> tuple[int, bool]:
+        """Delete (some of) the events received before `before`: how many, and whether more
+        are due soon."""
+
+
 class BatchProcessor(Protocol):
     """More work done on each batch, written in the batch's own transaction."""
 
-    def prepare(self, items: Sequence[object], now: float) -> Any:
+    def prepare(self, items: Sequence[object], now: float) -> AlertRows | None:
         """Decide, in memory, what the batch changes; None if nothing. Called once a batch."""
 
-    async def persist(self, db: aiosqlite.Connection, prepared: Any) -> None:
-        """Write `prepared` inside the open transaction (may run again if it is retried)."""
-
-    def committed(self, prepared: Any) -> None:
+    def committed(self, prepared: AlertRows) -> None:
         """The transaction holding `prepared` committed."""
 
-    def failed(self, prepared: Any, error: BaseException) -> None:
+    def failed(self, prepared: AlertRows, error: BaseException) -> None:
         """The batch will never be written."""
 
 
@@ -71,58 +85,12 @@ class WriterStats:
     last_commit_at: float = 0.0
 
 
-_UPSERT_LEVEL = """
-    INSERT INTO levels (store_id, model_id, inventory, last_sale_at, sale_count, first_seen_at,
-                        fast_sold, fast_hours, slow_sold, slow_hours)
-    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-    ON CONFLICT (store_id, model_id) DO UPDATE SET
-        inventory = excluded.inventory,
-        last_sale_at = excluded.last_sale_at,
-        sale_count = levels.sale_count + excluded.sale_count,
-        fast_sold = excluded.fast_sold,
-        fast_hours = excluded.fast_hours,
-        slow_sold = excluded.slow_sold,
-        slow_hours = excluded.slow_hours
-"""
-_UPSERT_MODEL_PACE = "INSERT OR REPLACE INTO model_paces VALUES (?, ?, ?, ?, ?, ?, ?)"
-_INSERT_EVENT = (
-    "INSERT INTO events (at, feed_id, store_id, model_id, inventory) VALUES (?, ?, ?, ?, ?)"
-)
-_INSERT_DEAD = (
-    "INSERT INTO dead_letters (at, feed_id, reason, detail, sample, size) VALUES (?, ?, ?, ?, ?, ?)"
-)
-_COUNT_BAD = """
-    INSERT INTO bad_frame_counts (feed_id, reason, count, last_at) VALUES (?, ?, ?, ?)
-    ON CONFLICT (feed_id, reason) DO UPDATE SET
-        count = bad_frame_counts.count + excluded.count, last_at = excluded.last_at
-"""
-
-
-@dataclass(slots=True)
-class _Batch:
-    """The rows one transaction writes, prepared once so a retry writes the same thing."""
-
-    events: list[SaleEvent]
-    bad: list[BadFrame]
-    new_names: list[tuple[str, list[tuple[int, str, float]]]]
-    event_rows: list[tuple[float, int, int, int, int]]
-    level_rows: list[tuple]
-    model_pace_rows: list[tuple]
-    dead_rows: list[tuple]
-    bad_counts: list[list]
-    processed: Any = None  # the processor's rows, if any
-
-    @property
-    def has_rows(self) -> bool:
-        return bool(self.event_rows or self.dead_rows or self.processed is not None)
-
-
 class Writer:
     """Owns the only write connection. Start it, submit items, stop it to flush."""
 
     def __init__(
         self,
-        db: aiosqlite.Connection,
+        store: BatchStore,
         *,
         queue_size: int,
         batch_size: int,
@@ -131,7 +99,7 @@ class Writer:
         clock: Callable[[], float] = time.time,
         processor: BatchProcessor | None = None,
     ) -> None:
-        self._db = db
+        self._store = store
         self._processor = processor
         self._batch_size = batch_size
         self._dead_letter_limit = dead_letter_limit
@@ -143,15 +111,16 @@ class Writer:
         self.commit_hooks: list[CommitHook] = []
         self._changed = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
-        self._feeds = self._stores = self._models = NameIds("feeds", "url", [])
+        self._feeds = self._stores = self._models = NameIds("feeds", [])
         self.paces = PaceBook()  # every shelf's pace, kept here with its level; others read it
 
     async def start(self) -> None:
         """Load the name maps and the paces, and start draining the queue."""
-        self._feeds = NameIds("feeds", "url", await self._rows("SELECT id, url FROM feeds"))
-        self._stores = NameIds("stores", "name", await self._rows("SELECT id, name FROM stores"))
-        self._models = NameIds("models", "name", await self._rows("SELECT id, name FROM models"))
-        await load_paces(self._db, self.paces)
+        rows = await self._store.name_rows()
+        self._feeds = NameIds("feeds", rows["feeds"])
+        self._stores = NameIds("stores", rows["stores"])
+        self._models = NameIds("models", rows["models"])
+        await self._store.load_paces(self.paces)
         self._task = asyncio.create_task(self._run(), name="writer")
 
     def offer(self, item: Item) -> Awaitable[None] | None:
@@ -181,10 +150,6 @@ class Writer:
         """Wait until `predicate(stats)` holds after some commit (wrap in a timeout)."""
         async with self._changed:
             await self._changed.wait_for(lambda: predicate(self.stats))
-
-    async def _rows(self, sql: str) -> list[tuple[int, str]]:
-        async with self._db.execute(sql) as cursor:
-            return [tuple(row) for row in await cursor.fetchall()]
 
     async def _run(self) -> None:
         # A batch commits in a task of its own, one at a time and in order, while the feed
@@ -216,16 +181,16 @@ class Writer:
             if committing is not None and not committing.done():
                 committing.cancel()
 
-    async def _commit(self, batch: _Batch, size: int) -> None:
+    async def _commit(self, batch: Batch, size: int) -> None:
         delay = 1.0
         while True:
             try:
-                await self._persist(batch)
+                await self._store.write(batch)
                 break
             except BaseException as error:
-                if not isinstance(error, sqlite3.OperationalError):
-                    if self._processor is not None and batch.processed is not None:
-                        self._processor.failed(batch.processed, error)
+                if not isinstance(error, self._store.transient):
+                    if self._processor is not None and batch.alerts is not None:
+                        self._processor.failed(batch.alerts, error)
                     raise
                 # Disk full, I/O error, a lock held too long by another program: the batch is
                 # kept and retried; meanwhile the queue fills and the feed waits.
@@ -235,8 +200,8 @@ class Writer:
                 )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
-        if batch.processed is not None:
-            self._processor.committed(batch.processed)
+        if batch.alerts is not None:
+            self._processor.committed(batch.alerts)
 
         now = self._clock()
         stats = self.stats
@@ -252,7 +217,7 @@ class Writer:
         async with self._changed:
             self._changed.notify_all()
 
-    def _prepare(self, items: Sequence[object]) -> _Batch:
+    def _prepare(self, items: Sequence[object]) -> Batch:
         feeds, stores, models = self._feeds, self._stores, self._models
         store_ids, model_ids, feed_ids = stores.ids, models.ids, feeds.ids
         events: list[SaleEvent] = []
@@ -287,9 +252,7 @@ class Writer:
             entry[2] += 1
             entry[3] = b.at
         new_names = [
-            (names.insert_sql, new)
-            for names in (feeds, stores, models)
-            if (new := names.take_new())
+            (names.table, new) for names in (feeds, stores, models) if (new := names.take_new())
         ]
         paces = self.paces
         sold = paces.record(events)
@@ -315,10 +278,10 @@ class Writer:
         model_pace_rows = [
             (model_ids[m], *pooled[m].sums(), pooled[m].at, pooled[m].stocked) for m in sold
         ]
-        processed = None
+        alerts = None
         if self._processor is not None:
-            processed = self._processor.prepare(items, self._clock())
-        return _Batch(
+            alerts = self._processor.prepare(items, self._clock())
+        return Batch(
             events=events,
             bad=bad,
             new_names=new_names,
@@ -327,54 +290,22 @@ class Writer:
             model_pace_rows=model_pace_rows,
             dead_rows=dead_rows[-self._dead_letter_limit :],
             bad_counts=list(counts.values()),
-            processed=processed,
+            alerts=alerts,
+            dead_letter_limit=self._dead_letter_limit,
         )
-
-    async def _persist(self, batch: _Batch) -> None:
-        db = self._db
-        await db.execute("BEGIN IMMEDIATE")
-        try:
-            for sql, rows in batch.new_names:
-                await db.executemany(sql, rows)
-            if batch.event_rows:
-                await db.executemany(_INSERT_EVENT, batch.event_rows)
-                await db.executemany(_UPSERT_LEVEL, batch.level_rows)
-                await db.executemany(_UPSERT_MODEL_PACE, batch.model_pace_rows)
-            if batch.dead_rows:
-                await db.executemany(_INSERT_DEAD, batch.dead_rows)
-                await db.execute(
-                    "DELETE FROM dead_letters WHERE id <= (SELECT max(id) FROM dead_letters) - ?",
-                    (self._dead_letter_limit,),
-                )
-                await db.executemany(_COUNT_BAD, batch.bad_counts)
-            if batch.processed is not None:
-                await self._processor.persist(db, batch.processed)
-            await db.execute("COMMIT")
-        except BaseException:
-            if db.in_transaction:
-                await db.execute("ROLLBACK")
-            raise
 
     async def _sweep_if_due(self) -> None:
         now = self._clock()
         if now < self._next_sweep:
             return
         self._next_sweep = now + RETENTION_EVERY
-        db = self._db
         try:
-            keep_from = await first_event_id_since(db, now - self._retention_seconds)
-            async with db.execute("SELECT min(id), max(id) FROM events") as cursor:
-                oldest, newest = await cursor.fetchone()
-            if oldest is None:
-                return
-            end = min(newest + 1 if keep_from is None else keep_from, oldest + RETENTION_CHUNK)
-            cursor = await db.execute("DELETE FROM events WHERE id < ?", (end,))
-            deleted = cursor.rowcount
-        except sqlite3.OperationalError as error:
+            deleted, more = await self._store.sweep(now - self._retention_seconds)
+        except self._store.transient as error:
             log.warning("event retention sweep failed", extra={"error": str(error)})
             return
         if deleted:
             log.info("deleted old events", extra={"events": deleted})
-        if end == oldest + RETENTION_CHUNK:
+        if more:
             # More may be waiting: come back soon rather than in a minute.
             self._next_sweep = now + 1.0

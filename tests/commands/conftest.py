@@ -4,8 +4,8 @@ engine, and the replies read as the person would."""
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
-import aiosqlite
 import pytest
 
 from bot.commands.dispatch import Commands
@@ -15,8 +15,9 @@ from bot.core.alerting.actions import Action, DefaultRule
 from bot.core.alerting.engine import EngineSettings
 from bot.core.events import SaleEvent
 from bot.core.rules import Thresholds
-from bot.store import db as database
-from bot.store.processor import AlertingProcessor, Submitted, load_engine, next_outbox_id
+from bot.store.processor import AlertingProcessor, Submitted
+from bot.store.sqlite.backend import SqliteBackend
+from bot.store.sqlite.reads import SqliteReads
 from bot.store.writer import Tick, Writer
 
 C = "C-STORES"
@@ -31,12 +32,13 @@ class Shop:
         self.now = START
 
     async def __aenter__(self) -> Shop:
-        self.db = await aiosqlite.connect(":memory:", isolation_level=None)
-        await database.migrate(self.db)
-        self.engine = await load_engine(self.db, EngineSettings(), now=self.now)
-        processor = AlertingProcessor(self.engine, next_outbox_id=await next_outbox_id(self.db))
+        self.store = SqliteBackend(Path(":memory:"))
+        await self.store.open()
+        self.db = self.store.db
+        self.engine = await self.store.load_engine(EngineSettings(), now=self.now)
+        processor = AlertingProcessor(self.engine, next_outbox_id=await self.store.next_outbox_id())
         self.writer = Writer(
-            self.db,
+            self.store,
             queue_size=1000,
             batch_size=1000,
             dead_letter_limit=10,
@@ -47,14 +49,14 @@ class Shop:
         await self.writer.start()
         self.engine.paces = self.writer.paces
         self.commands = Commands(
-            Context(self.db, self.apply, admins=self.admins, clock=lambda: self.now)
+            Context(SqliteReads(self.db), self.apply, admins=self.admins, clock=lambda: self.now)
         )
         await self.apply(DefaultRule(C, Thresholds(low=10, high=80, gate_seconds=0)))
         return self
 
     async def __aexit__(self, *exc: object) -> None:
         await self.writer.stop()
-        await self.db.close()
+        await self.store.close()
 
     async def apply(self, action: Action) -> object:
         future = asyncio.get_running_loop().create_future()

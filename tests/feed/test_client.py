@@ -9,8 +9,8 @@ from websockets.asyncio.server import serve
 from bot.core.feed_health import FeedState
 from bot.feed.client import WS_MAX_FRAME_BYTES, FeedClient
 from bot.runtime import Bot
-from bot.store import db as database
-from bot.store import queries
+from bot.store.sqlite import connect as database
+from bot.store.sqlite.reads import SqliteReads
 from tests.core.test_events import BAD_FRAMES
 from tests.helpers import RawText, ScriptedFeed, eventually
 
@@ -42,12 +42,13 @@ async def committed(bot: Bot, *, events: int = 0, bad: int = 0) -> None:
 
 async def read_db(settings_path):
     conn = await database.connect(settings_path, readonly=True)
+    reads = SqliteReads(conn)
     try:
         return (
-            await queries.events(conn),
-            await queries.levels(conn),
-            await queries.dead_letters(conn, limit=1000),
-            await queries.bad_frame_counts(conn),
+            await reads.events(),
+            await reads.levels(),
+            await reads.dead_letters(limit=1000),
+            await reads.bad_frame_counts(),
         )
     finally:
         await conn.close()

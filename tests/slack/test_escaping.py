@@ -21,6 +21,7 @@ from bot.core.rules import QuietHours, Scope, Thresholds
 from bot.slack.home import Home
 from bot.slack.payload import render_payload
 from bot.slack.render import render
+from bot.store.sqlite.reads import SqliteReads
 from tests.commands.conftest import C, Shop
 from tests.helpers import move
 
@@ -146,7 +147,7 @@ async def test_every_message_the_bot_sends_keeps_hostile_names_inert():
             await shop.say(command, "", user="UACT", channel="C-SCOPED")
             for command in ("stock", "transfers", "thresholds")
         ]
-        home = await Home(shop.db, lambda: shop.now).view()
+        home = await Home(SqliteReads(shop.db), lambda: shop.now).view()
 
     assert {"low", "chain", "digest"} <= kinds  # each kind of message was sent
     assert any("is back in stock everywhere" in n for n in notes)

@@ -19,9 +19,9 @@ from bot.core.alerting.engine import EngineSettings
 from bot.core.errors import CommandError, RuleError
 from bot.core.events import SaleEvent
 from bot.core.rules import QuietHours, Scope, Thresholds
-from bot.store import db as database
-from bot.store.processor import AlertingProcessor, Submitted, load_engine, next_outbox_id
-from bot.store.schema import MIGRATIONS
+from bot.store.processor import AlertingProcessor, Submitted
+from bot.store.sqlite.backend import SqliteBackend
+from bot.store.sqlite.schema import MIGRATIONS
 from bot.store.writer import Writer
 from tests.helpers import move
 
@@ -35,16 +35,16 @@ class Running:
         self.path = path
 
     async def __aenter__(self):
-        self.db = await database.connect(self.path)
-        await database.migrate(self.db)
-        self.engine = await load_engine(self.db, EngineSettings(), now=1000.0)
+        self.store = SqliteBackend(self.path)
+        await self.store.open()
+        self.engine = await self.store.load_engine(EngineSettings(), now=1000.0)
         self.processor = AlertingProcessor(
-            self.engine, next_outbox_id=await next_outbox_id(self.db)
+            self.engine, next_outbox_id=await self.store.next_outbox_id()
         )
         self.outbox = []
         self.processor.outbox_listeners.append(self.outbox.extend)
         self.writer = Writer(
-            self.db,
+            self.store,
             queue_size=100,
             batch_size=100,
             dead_letter_limit=10,
@@ -58,7 +58,7 @@ class Running:
 
     async def __aexit__(self, *exc):
         await self.writer.stop()
-        await self.db.close()
+        await self.store.close()
 
     async def apply(self, action, at=1000.0):
         future = asyncio.get_running_loop().create_future()

@@ -4,8 +4,9 @@ import sqlite3
 
 import pytest
 
-from bot.store import db as database
-from bot.store.schema import MIGRATIONS, SCHEMA_VERSION
+from bot.store.errors import SchemaTooNew
+from bot.store.sqlite import connect as database
+from bot.store.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
 
 
 async def test_a_new_database_is_created_in_wal_mode_at_the_current_version(tmp_path):
@@ -37,7 +38,7 @@ async def test_a_database_from_a_newer_bot_is_refused_untouched(tmp_path):
         raw.execute("CREATE TABLE keepme (x)")
     conn = await database.connect(path)
     try:
-        with pytest.raises(database.SchemaTooNew, match="version 99 is newer"):
+        with pytest.raises(SchemaTooNew, match="version 99 is newer"):
             await database.migrate(conn)
     finally:
         await conn.close()

@@ -6,8 +6,8 @@ import logging
 import pytest
 
 from bot.core.events import BadFrame, Reason, SaleEvent
-from bot.store import db as database
-from bot.store import queries
+from bot.store.sqlite.backend import SqliteBackend
+from bot.store.sqlite.reads import SqliteReads
 from bot.store.writer import Tick, Writer
 from tests.helpers import eventually
 
@@ -23,15 +23,26 @@ def bad(n: int, at: float = 1000.0) -> BadFrame:
 
 
 @pytest.fixture
-async def db(tmp_path):
-    conn = await database.connect(tmp_path / "inventory.db")
-    await database.migrate(conn)
-    yield conn
-    await conn.close()
+async def store(tmp_path):
+    opened = SqliteBackend(tmp_path / "inventory.db")
+    await opened.open()
+    yield opened
+    await opened.close()
 
 
 @pytest.fixture
-async def make_writer(db):
+def db(store):
+    """The writer's own connection, for what a test does behind the writer's back."""
+    return store.db
+
+
+@pytest.fixture
+def reads(store):
+    return SqliteReads(store.db)
+
+
+@pytest.fixture
+async def make_writer(store):
     writers = []
 
     async def make(**options) -> Writer:
@@ -43,7 +54,7 @@ async def make_writer(db):
             "clock": lambda: 1000.0,
         }
         values.update(options)
-        writer = Writer(db, **values)
+        writer = Writer(store, **values)
         writers.append(writer)
         return writer
 
@@ -53,7 +64,7 @@ async def make_writer(db):
             await writer.stop()
 
 
-async def test_levels_hold_the_last_sale_and_count_every_sale(db, make_writer):
+async def test_levels_hold_the_last_sale_and_count_every_sale(db, make_writer, reads):
     writer = await make_writer()
     await writer.start()
     for item in [
@@ -66,13 +77,13 @@ async def test_levels_hold_the_last_sale_and_count_every_sale(db, make_writer):
         await writer.submit(item)
     await writer.stop()
 
-    levels = {(lv.store, lv.model): lv for lv in await queries.levels(db)}
+    levels = {(lv.store, lv.model): lv for lv in await reads.levels()}
     assert {k: (lv.inventory, lv.sale_count, lv.last_sale_at) for k, lv in levels.items()} == {
         ("A", "X"): (30, 3, 4.0),
         ("B", "X"): (40, 1, 3.0),
         ("A", "Y"): (0, 1, 5.0),
     }
-    assert [(e.store, e.model, e.inventory) for e in await queries.events(db)] == [
+    assert [(e.store, e.model, e.inventory) for e in await reads.events()] == [
         ("A", "X", 9),
         ("A", "X", 8),
         ("B", "X", 40),
@@ -81,7 +92,7 @@ async def test_levels_hold_the_last_sale_and_count_every_sale(db, make_writer):
     ]
 
 
-async def test_a_batch_is_one_transaction_and_names_survive_a_restart(db, make_writer):
+async def test_a_batch_is_one_transaction_and_names_survive_a_restart(db, make_writer, reads):
     first = await make_writer(batch_size=1000, queue_size=1000)
     for i in range(250):
         first.queue.put_nowait(sale(f"S{i % 7}", f"M{i % 11}", i))
@@ -95,12 +106,12 @@ async def test_a_batch_is_one_transaction_and_names_survive_a_restart(db, make_w
     await second.submit(sale("New store", "M4", 2))
     await second.stop()
 
-    assert await queries.event_count(db) == 252
+    assert await reads.event_count() == 252
     async with db.execute("SELECT count(*) FROM stores") as cur:
         assert (await cur.fetchone())[0] == 8
 
 
-async def test_bad_frames_are_dead_lettered_up_to_the_limit_and_all_counted(db, make_writer):
+async def test_bad_frames_are_dead_lettered_up_to_the_limit_and_all_counted(db, make_writer, reads):
     writer = await make_writer(dead_letter_limit=5)
     await writer.start()
     for n in range(12):
@@ -108,13 +119,13 @@ async def test_bad_frames_are_dead_lettered_up_to_the_limit_and_all_counted(db, 
     await writer.submit(sale("A", "X", 1))
     await writer.stop()
 
-    kept = await queries.dead_letters(db)
+    kept = await reads.dead_letters()
     assert [d.sample for d in kept] == [f"junk {n}" for n in range(11, 6, -1)]
-    assert await queries.bad_frame_counts(db) == {"not_json": 12}
-    assert await queries.event_count(db) == 1
+    assert await reads.bad_frame_counts() == {"not_json": 12}
+    assert await reads.event_count() == 1
 
 
-async def test_old_events_are_deleted_and_levels_kept(db, make_writer):
+async def test_old_events_are_deleted_and_levels_kept(db, make_writer, reads):
     now = 100 * 86_400.0
     writer = await make_writer(retention_days=30, clock=lambda: now)
     await writer.start()
@@ -122,11 +133,11 @@ async def test_old_events_are_deleted_and_levels_kept(db, make_writer):
     await writer.submit(sale("A", "Y", 6, now - 29 * 86_400))
     await writer.stop()
 
-    assert [(e.model, e.inventory) for e in await queries.events(db)] == [("Y", 6)]
-    assert {lv.model for lv in await queries.levels(db)} == {"X", "Y"}
+    assert [(e.model, e.inventory) for e in await reads.events()] == [("Y", 6)]
+    assert {lv.model for lv in await reads.levels()} == {"X", "Y"}
 
 
-async def test_a_full_queue_makes_the_feed_wait_and_loses_nothing(db, make_writer):
+async def test_a_full_queue_makes_the_feed_wait_and_loses_nothing(db, make_writer, reads):
     writer = await make_writer(queue_size=5, batch_size=2)
     for i in range(5):
         await writer.submit(sale("A", "X", i))
@@ -138,10 +149,12 @@ async def test_a_full_queue_makes_the_feed_wait_and_loses_nothing(db, make_write
     await writer.start()
     await asyncio.wait_for(blocked, 5)
     await writer.stop()
-    assert [e.inventory for e in await queries.events(db)] == [0, 1, 2, 3, 4, 5]
+    assert [e.inventory for e in await reads.events()] == [0, 1, 2, 3, 4, 5]
 
 
-async def test_an_item_whose_submitter_is_cancelled_while_waiting_is_still_written(db, make_writer):
+async def test_an_item_whose_submitter_is_cancelled_while_waiting_is_still_written(
+    db, make_writer, reads
+):
     writer = await make_writer(queue_size=1)
     await writer.submit(sale("A", "X", 1))
     waiting = asyncio.create_task(writer.submit(sale("A", "X", 2)))
@@ -150,10 +163,12 @@ async def test_an_item_whose_submitter_is_cancelled_while_waiting_is_still_writt
     await writer.start()
     await writer.stop()
 
-    assert [e.inventory for e in await queries.events(db)] == [1, 2]
+    assert [e.inventory for e in await reads.events()] == [1, 2]
 
 
-async def test_a_failed_write_is_retried_until_the_database_accepts_it(db, make_writer, caplog):
+async def test_a_failed_write_is_retried_until_the_database_accepts_it(
+    db, make_writer, caplog, reads
+):
     writer = await make_writer()
     failed = asyncio.Event()
 
@@ -174,8 +189,8 @@ async def test_a_failed_write_is_retried_until_the_database_accepts_it(db, make_
     finally:
         logging.getLogger("bot.store.writer").removeHandler(spy)
 
-    assert [(e.store, e.inventory) for e in await queries.events(db)] == [("A", 7)]
-    assert [lv.store for lv in await queries.levels(db)] == ["A"]
+    assert [(e.store, e.inventory) for e in await reads.events()] == [("A", 7)]
+    assert [lv.store for lv in await reads.levels()] == ["A"]
     assert writer.task is not None
     assert not writer.task.done()
 
@@ -200,7 +215,7 @@ async def test_commit_hooks_see_each_committed_batch(db, make_writer):
     assert seen == [[0, 1, 2], [3, 4, 5], [6]]
 
 
-async def test_the_first_event_since_a_time_is_found_across_gaps_in_the_ids(db, make_writer):
+async def test_the_first_event_since_a_time_is_found_across_gaps_in_the_ids(db, make_writer, reads):
     writer = await make_writer(clock=lambda: 50.0, retention_days=1)
     await writer.start()
     for at in range(10, 30):
@@ -208,8 +223,8 @@ async def test_the_first_event_since_a_time_is_found_across_gaps_in_the_ids(db, 
     await writer.stop()
     await db.execute("DELETE FROM events WHERE id IN (3, 4, 5, 12, 13)")  # gaps
 
-    stored = {e.id: e.at for e in await queries.events(db)}
+    stored = {e.id: e.at for e in await reads.events()}
     for since in [0.0, 10.0, 12.5, 14.0, 21.0, 22.0, 29.0]:
         expected = min((i for i, at in stored.items() if at >= since), default=None)
-        assert await queries.first_event_id_since(db, since) == expected, since
-    assert await queries.first_event_id_since(db, 30.0) is None
+        assert await reads.first_event_id_since(since) == expected, since
+    assert await reads.first_event_id_since(30.0) is None

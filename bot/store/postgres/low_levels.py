@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from bot.store.postgres.schema import LOW_LISTED
+from bot.store.rows import LOW_LISTED
 
 # One round trip: shelves of the batch above LOW_LISTED leave the list, the others join it or
 # move in it. A level that did not change is not rewritten. Keys are unique within a batch

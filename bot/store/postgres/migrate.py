@@ -8,7 +8,7 @@ import time
 
 import asyncpg
 
-from bot.store.db import SchemaTooNew
+from bot.store.errors import SchemaTooNew
 from bot.store.postgres.partitions import add_event_partitions
 from bot.store.postgres.schema import MIGRATIONS, SCHEMA_VERSION
 

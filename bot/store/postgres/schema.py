@@ -331,8 +331,5 @@ MIGRATIONS: list[str] = [
     """,
 ]
 
-# What low_levels holds: the levels at or below this (bot.store.schema.LOW_LISTED, checked by a
-# test; migration 1 has it as a CHECK).
-LOW_LISTED = 20
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -7,12 +7,14 @@ import time
 import asyncpg
 import pytest
 
-from bot.store import schema as sqlite_schema
-from bot.store.db import SchemaTooNew
+from bot.store.errors import SchemaTooNew
+from bot.store.postgres import schema as postgres_schema
 from bot.store.postgres.connect import connect
 from bot.store.postgres.migrate import MIGRATION_LOCK, migrate
 from bot.store.postgres.partitions import DAY
-from bot.store.postgres.schema import LOW_LISTED, SCHEMA_VERSION
+from bot.store.postgres.schema import SCHEMA_VERSION
+from bot.store.rows import LOW_LISTED
+from bot.store.sqlite import schema as sqlite_schema
 from tests.helpers import eventually
 
 # Where the PostgreSQL schema differs from SQLite's on purpose (bot/store/postgres/schema.py).
@@ -131,4 +133,6 @@ async def test_a_database_from_a_newer_bot_is_refused_untouched(conn, postgres_u
 
 
 def test_low_levels_holds_what_sqlite_indexes_as_low():
-    assert LOW_LISTED == sqlite_schema.LOW_LISTED
+    # Both schemas write the threshold the reads assume (bot.store.rows.LOW_LISTED) as a number.
+    assert f"WHERE inventory <= {LOW_LISTED}" in "".join(sqlite_schema.MIGRATIONS)
+    assert f"CHECK (inventory <= {LOW_LISTED})" in "".join(postgres_schema.MIGRATIONS)

@@ -272,7 +272,5 @@ MIGRATIONS: list[str] = [
     """,
 ]
 
-# Levels at or below this are indexed (migration 3): the lowest of the chain are found fast.
-LOW_LISTED = 20
 
 SCHEMA_VERSION = len(MIGRATIONS)

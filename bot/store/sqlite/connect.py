@@ -8,24 +8,11 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.core.errors import CannotStart
 from bot.core.secrets import MASK, shown_url
-from bot.store.schema import MIGRATIONS, SCHEMA_VERSION
+from bot.store.errors import SchemaTooNew
+from bot.store.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
-
-
-class SchemaTooNew(CannotStart):
-    """The database was written by a newer version of the bot."""
-
-    @classmethod
-    def check(cls, found: int, known: int) -> None:
-        """Raise if the database's schema version `found` is newer than this bot's `known`
-        (SQLite's and PostgreSQL's migrations both ask)."""
-        if found > known:
-            raise cls(
-                f"database schema version {found} is newer than this bot's {known}; upgrade the bot"
-            )
 
 
 async def connect(path: Path, *, readonly: bool = False) -> aiosqlite.Connection:
