@@ -213,6 +213,7 @@ class Bot:
                 admins=frozenset(s.admin_user_ids),
                 engine_settings=self.engine_settings,
                 clock=self.clock,
+                unplanned=lambda model: self.planner.unplanned(model) if self.planner else None,
             )
         )
         self.web = WebServer(s.http_host, s.http_port)

@@ -35,6 +35,9 @@ class Context:
     engine_settings: EngineSettings = field(default_factory=EngineSettings)
     clock: Callable[[], float] = time.time
     previews: Previews = field(default_factory=Previews)
+    # Why the transfers of a model (or of all, for None) were not planned yet; None once they
+    # were (the planner's answer).
+    unplanned: Callable[[str | None], str | None] = lambda _model: None
     names: Names = field(init=False)
 
     def __post_init__(self) -> None:
