@@ -155,7 +155,11 @@ async def test_429_500_and_timeouts_still_deliver_every_alert_once_in_order_and_
 async def test_a_channel_slack_refuses_is_reported_once_and_its_alerts_wait(
     bot, slack, feed, caplog
 ):
+    # A public channel the bot is not in, and an install without the scopes that would let it
+    # post there anyway (chat:write.public) or join it (channels:join): Slack says
+    # not_in_channel, and only someone inviting the bot can help.
     slack.not_member.add(STORES)
+    slack.scopes -= {"chat:write.public", "channels:join"}
     started = await bot()
     ws = feed.connections[0]
     for model in ["ADERI", "MIRIRA", "CAELAN"]:
