@@ -108,7 +108,8 @@ def replay(world, hours: float, seed: int) -> Replay:
     def deliver_until(now: float) -> None:
         for channel, lane in lanes.items():
             while True:
-                lane.superseded()
+                for dropped in lane.superseded():
+                    lane.done(dropped)
                 if not lane.queue:
                     break
                 head = lane.queue[0]
@@ -116,8 +117,8 @@ def replay(world, hours: float, seed: int) -> Replay:
                 start = enqueued[head.outbox_id][0] + (wait if isinstance(wait, float) else 0.0)
                 if start > now:
                     break
-                lane.started(start)
-                lane.done()
+                lane.started(head, start)
+                lane.done(head)
                 lane.finished(start + SLACK_LATENCY, head.op)
                 when, incident_id, op = enqueued[head.outbox_id]
                 result.sent[channel].append(Sent(op, incident_id, when, start + SLACK_LATENCY / 2))

@@ -36,6 +36,7 @@ from bot.slack.sender import Sender
 from bot.slack.transport import ConsoleTransport, SlackTransport, Transport
 from bot.store import db as database
 from bot.store.alerting import AlertingProcessor, Command, load_engine, next_outbox_id
+from bot.store.deliveries import SqliteDeliveries
 from bot.store.writer import Tick, Writer
 from bot.web import WebServer
 
@@ -117,7 +118,7 @@ class Bot:
             )
         # The sender loads what an earlier run left undelivered before the writer can commit
         # anything new, so no row is queued twice.
-        self.sender = Sender(s.database_path, self._transport, clock=self.clock)
+        self.sender = Sender(SqliteDeliveries(s.database_path), self._transport, clock=self.clock)
         await self.sender.start()
         processor.outbox_listeners.append(self.sender.enqueue)
         self.writer = Writer(

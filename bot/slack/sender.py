@@ -1,10 +1,17 @@
 """The sender: delivers committed outbox rows to Slack (or the console), each exactly once.
 
-One task per channel works through that channel's lane (bot.core.delivery) in order. Before a
+One task per channel works through that channel's lane (bot.core.delivery); every Slack call,
+whatever its channel, first waits for its method's budget, which all channels share. Before a
 post or reply goes out, the attempt is recorded; after it, the message's place in Slack. If the
 answer was lost (timeout, 5xx, a crash mid-call), the next attempt first looks for the message
-by the outbox id in its metadata, so a retry never posts it twice. The sender writes only its
-own tables (deliveries, messages), in small transactions of its own.
+by the outbox id in its metadata, and posts only if it is not there; if Slack will not let it
+look, the row waits rather than risk showing the alert twice.
+
+The sender's records go through a Deliveries store (bot/store/deliveries.py). When the
+database refuses a write (locked by someone else past the busy timeout, disk full), the lane
+backs off and tries again, from where it was: a message Slack already has is never sent again
+to get its record written. A lane's task that ends on an error nobody expected is logged with
+the error and started again.
 """
 
 from __future__ import annotations
@@ -15,13 +22,18 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 
-import aiosqlite
-
-from bot.core.delivery import BLOCKED_PROBE, Delivery, Lane
+from bot.core.delivery import (
+    BLOCKED_PROBE,
+    MIN_INTERVAL,
+    RATE_LIMITED_WAIT,
+    Budgets,
+    Delivery,
+    Lane,
+)
 from bot.core.throttle import LogThrottle
+from bot.slack.errors import BLOCKS_REFUSED, UNKNOWN_TRIES
 from bot.slack.transport import (
     AuthRefused,
     ChannelRefused,
@@ -29,14 +41,17 @@ from bot.slack.transport import (
     RateLimited,
     Rejected,
     Retry,
+    SlackTransport,
     Transport,
 )
-from bot.store import db as database
 from bot.store.alerting import OutboxRow, render_payload
+from bot.store.deliveries import Deliveries, StorageError
 
 log = logging.getLogger(__name__)
 
 STOP_GRACE = 5.0  # seconds a call under way may take to finish at shutdown
+RESTART_AFTER = 1.0  # seconds before a lane's task that died is started again (doubling)
+RESTART_CAP = 60.0
 
 
 class Sender:
@@ -45,52 +60,57 @@ class Sender:
 
     def __init__(
         self,
-        database_path: Path,
+        deliveries: Deliveries,
         transport: Transport,
         *,
-        min_interval: float = 1.0,
+        budgets: Budgets | None = None,
+        min_interval: float = MIN_INTERVAL,
+        rate_limited_wait: float = RATE_LIMITED_WAIT,
+        restart_after: float = RESTART_AFTER,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._path = database_path
+        self.deliveries = deliveries
         self.transport = transport
+        self.budgets = budgets if budgets is not None else Budgets()
+        if isinstance(transport, SlackTransport):
+            transport.pace = self._pace  # look-ups and joins spend the same budgets
         self._min_interval = min_interval
+        self._rate_limited_wait = rate_limited_wait
+        self._restart_after = restart_after
         self._clock = clock
-        self._db: aiosqlite.Connection | None = None
         self._lanes: dict[str, Lane] = {}
         self._wake: dict[str, asyncio.Event] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
-        self._busy: set[str] = set()
+        self._current: dict[str, Delivery] = {}  # channel -> the row its task is working on
+        self._restarts: dict[str, int] = {}
+        self._restart_timers: dict[str, asyncio.TimerHandle] = {}
         self._stopping = False
         self._locations: dict[int, Posted] = {}
         self._auth_refused: str | None = None
         self._auth_probe_at = 0.0
+        self._storage_error: str | None = None
         self._idle = asyncio.Condition()
         self._throttle = LogThrottle(300.0)
-        self.counts: Counter[tuple[str, str]] = Counter()  # (op, outcome) -> calls
+        self.counts: Counter[tuple[str, str]] = Counter()  # (op, outcome) -> deliveries
+        self.calls: Counter[str] = Counter()  # Slack method -> calls made
 
     async def start(self) -> None:
-        """Open the sender's connection and queue every row not yet delivered."""
-        self._db = await database.connect(self._path)
-        async with self._db.execute(
-            "SELECT o.id, o.channel, o.op, o.incident_id, o.payload, d.attempts, "
-            "d.first_attempt_at, o.created_at "
-            "FROM outbox o LEFT JOIN deliveries d ON d.outbox_id = o.id "
-            "WHERE d.state IS NULL OR d.state = 'trying' ORDER BY o.id"
-        ) as cursor:
-            rows = await cursor.fetchall()
-        for outbox_id, channel, op, incident_id, payload, attempts, first, created in rows:
+        """Open the sender's store and queue every row not yet delivered."""
+        await self.deliveries.open()
+        rows = await self.deliveries.undelivered()
+        for row in rows:
             # A row tried before a restart may have reached Slack: look before sending again.
             self._add(
-                channel,
+                row.channel,
                 Delivery(
-                    outbox_id,
-                    op,
-                    incident_id,
-                    payload,
-                    attempts or 0,
-                    first,
-                    uncertain=bool(attempts),
-                    created_at=created,
+                    row.outbox_id,
+                    row.op,
+                    row.incident_id,
+                    row.payload,
+                    row.attempts,
+                    row.first_attempt_at,
+                    uncertain=row.attempts > 0,
+                    created_at=row.created_at,
                 ),
             )
         if rows:
@@ -105,13 +125,15 @@ class Sender:
             )
 
     def pending(self) -> int:
-        """Rows not yet delivered, in all channels (including a call under way)."""
-        return sum(len(lane.queue) for lane in self._lanes.values())
+        """Rows whose Slack call is still to make, in all channels."""
+        return sum(len(lane.waiting()) for lane in self._lanes.values())
 
     def oldest_pending_at(self) -> float | None:
-        """When the oldest row not yet delivered was committed (None if none waits)."""
-        heads = [lane.queue[0].created_at for lane in self._lanes.values() if lane.queue]
-        return min(heads, default=None)
+        """When the oldest row whose Slack call is still to make was committed (None if none
+        waits)."""
+        return min(
+            (d.created_at for lane in self._lanes.values() for d in lane.waiting()), default=None
+        )
 
     def problems(self) -> dict[str, str]:
         """What Slack refuses now: channel -> reason, and "*" for the token."""
@@ -120,17 +142,24 @@ class Sender:
             found["*"] = self._auth_refused
         return found
 
+    def storage_problem(self) -> str | None:
+        """The database error that stops the sender recording deliveries now (None if none)."""
+        return self._storage_error
+
     async def wait_idle(self) -> None:
-        """Wait until every queued row is delivered or given up (wrap in a timeout)."""
+        """Wait until every queued row is delivered or given up, and recorded (wrap in a
+        timeout)."""
         async with self._idle:
-            await self._idle.wait_for(lambda: self.pending() == 0)
+            await self._idle.wait_for(lambda: not any(lane.queue for lane in self._lanes.values()))
 
     async def stop(self) -> None:
         """Let calls under way finish (a few seconds at most), then stop."""
         self._stopping = True
+        for timer in self._restart_timers.values():
+            timer.cancel()
         workers = list(self._workers.values())
         for channel, task in self._workers.items():
-            if channel not in self._busy:
+            if channel not in self._current:
                 task.cancel()  # waiting: nothing under way to lose
         if workers:
             _, late = await asyncio.wait(workers, timeout=STOP_GRACE)
@@ -138,28 +167,57 @@ class Sender:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
         self._workers.clear()
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
+        await self.deliveries.close()
 
     # -- inside -----------------------------------------------------------------------------
 
     def _add(self, channel: str, delivery: Delivery) -> None:
         lane = self._lanes.get(channel)
         if lane is None:
-            lane = self._lanes[channel] = Lane(channel, min_interval=self._min_interval)
+            lane = Lane(channel, self.budgets, min_interval=self._min_interval)
+            self._lanes[channel] = lane
             self._wake[channel] = asyncio.Event()
         lane.add(delivery)
         self._wake[channel].set()
-        if channel not in self._workers:
-            self._workers[channel] = asyncio.create_task(self._work(lane), name=f"send {channel}")
+        if channel not in self._workers and not self._stopping:
+            self._start_worker(lane)
+
+    def _start_worker(self, lane: Lane) -> None:
+        self._restart_timers.pop(lane.channel, None)
+        task = asyncio.create_task(self._work(lane), name=f"send {lane.channel}")
+        self._workers[lane.channel] = task
+        task.add_done_callback(lambda done: self._worker_ended(lane, done))
+
+    def _worker_ended(self, lane: Lane, task: asyncio.Task[None]) -> None:
+        """A lane's task ended. At stop that is expected; otherwise it died of an error nobody
+        foresaw: say so with the error, and start it again after a pause (doubling)."""
+        current = self._current.pop(lane.channel, None)
+        if self._stopping or task.cancelled():
+            return
+        if current is not None and current.outcome is None:
+            current.uncertain = True  # the call under way may have reached Slack
+        error = task.exception()
+        restarts = self._restarts.get(lane.channel, 0)
+        delay = min(RESTART_CAP, self._restart_after * 2**restarts)
+        self._restarts[lane.channel] = restarts + 1
+        log.error(
+            "the sender of a channel stopped on an unexpected error; starting it again",
+            exc_info=error,
+            extra={
+                "channel": lane.channel,
+                "error": repr(error),
+                "restart_in_s": delay,
+                "waiting": len(lane.queue),
+            },
+        )
+        loop = asyncio.get_running_loop()
+        self._restart_timers[lane.channel] = loop.call_later(delay, self._start_worker, lane)
 
     async def _work(self, lane: Lane) -> None:
         wake = self._wake[lane.channel]
         while not self._stopping:
             now = self._clock()
-            for dropped in lane.superseded():
-                await self._finish(dropped, "superseded", None, now)
+            lane.superseded()
             step = lane.next(now)
             if step is None or isinstance(step, float):
                 await self._notify_idle()
@@ -167,19 +225,53 @@ class Sender:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), step)
                 continue
-            if self._auth_refused and now < self._auth_probe_at:
+            if step.outcome is None and self._auth_refused and now < self._auth_probe_at:
                 await asyncio.sleep(self._auth_probe_at - now)
                 continue
-            self._busy.add(lane.channel)
+            self._current[lane.channel] = step
             try:
-                await self._deliver(lane, step, now)
+                if step.outcome is None:
+                    await self._deliver(lane, step, now)
+                if step.outcome is not None:
+                    await self._record(lane, step)
+            except StorageError as error:
+                self._stored_badly(lane, error)
             finally:
-                self._busy.discard(lane.channel)
-                lane.finished(self._clock(), step.op)
+                self._current.pop(lane.channel, None)
+
+    async def _record(self, lane: Lane, d: Delivery) -> None:
+        """Write what became of the row; it leaves the lane once that is written."""
+        state, error = d.outcome
+        if d.where is not None:
+            await self.deliveries.remember(d.incident_id, *d.where)
+        await self.deliveries.finish(
+            d.outbox_id, state, d.attempts, d.first_attempt_at, self._clock(), error
+        )
+        lane.done(d)
+        lane.stored()
+        self._restarts.pop(lane.channel, None)
+        if self._storage_error is not None:
+            self._storage_error = None
+            log.info("the sender records deliveries again", extra={"channel": lane.channel})
+
+    def _stored_badly(self, lane: Lane, error: StorageError) -> None:
+        wait = lane.store_failed(self._clock())
+        self._storage_error = str(error)
+        if self._throttle.admit(f"storage {error}", self._clock()):
+            log.error(
+                "the sender cannot use the database; it will try again",
+                extra={
+                    "channel": lane.channel,
+                    "error": str(error),
+                    "retry_in_s": wait,
+                    "hint": "a long transaction elsewhere holds the database, or the disk is "
+                    "full; alerts wait in the outbox meanwhile",
+                },
+            )
 
     async def _deliver(self, lane: Lane, d: Delivery, now: float) -> None:
+        """Make the row's Slack call; on success or a refusal for good, settle `d.outcome`."""
         payload = render_payload(json.loads(d.payload))
-        lane.started(now)
         outcome = "sent"
         try:
             if d.op == "update":
@@ -187,55 +279,58 @@ class Sender:
                 if where is None:
                     raise Rejected("its message was never posted")
                 try:
-                    await self.transport.update(where.channel_id, where.ts, payload)
+                    lane.started(d, now)
+                    await self._plain_if_refused(
+                        lambda p: self.transport.update(where.channel_id, where.ts, p), payload
+                    )
                 except Rejected as error:
                     if str(error) != "message_not_found":
                         raise
                     # Someone deleted the message: post the incident afresh.
-                    posted = await self._post_once(lane.channel, d, payload, None, now)
-                    await self._remember(d.incident_id, posted)
+                    d.where = await self._post_once(lane, lane.channel, d, payload, None, now)
             elif d.op == "reply":
                 where = await self._location(d.incident_id)
                 if where is None:
                     raise Rejected("its message was never posted")
-                await self._post_once(where.channel_id, d, payload, where.ts, now)
+                await self._post_once(lane, where.channel_id, d, payload, where.ts, now)
             else:
-                posted = await self._post_once(lane.channel, d, payload, None, now)
-                await self._remember(d.incident_id, posted)
+                d.where = await self._post_once(lane, lane.channel, d, payload, None, now)
+            if d.where is not None:
+                self._locations[d.incident_id] = Posted(*d.where)
             self._auth_refused = None
-            await self._finish(lane.done(), "sent", None, now)
+            d.outcome = ("sent", None)
         except RateLimited as error:
             outcome = "rate_limited"
-            lane.rate_limited(now, error.retry_after)
-        except Retry as error:
-            outcome = "retried"
-            wait = lane.retry_later(now, uncertain=error.uncertain)
-            if self._throttle.admit(f"retry {lane.channel}", now):
+            wait = error.retry_after if error.retry_after is not None else self._rate_limited_wait
+            self.budgets.pause(error.method, self._clock(), wait)
+            if self._throttle.admit(f"rate {error.method}", now):
                 log.warning(
-                    "Slack call failed; retrying",
-                    extra={
-                        "channel": lane.channel,
-                        "op": d.op,
-                        "error": str(error),
-                        "retry_in_s": wait,
-                    },
+                    "Slack rate-limits a method; every channel waits for it",
+                    extra={"method": error.method, "error": str(error), "retry_in_s": wait},
                 )
+        except Retry as error:
+            if error.unknown and d.attempts >= UNKNOWN_TRIES:
+                outcome = "failed"
+                self._drop(lane, d, f"{error} (an error code not known here)", now)
+            else:
+                outcome = "retried"
+                wait = lane.retry_later(d, now, uncertain=error.uncertain)
+                if self._throttle.admit(f"retry {lane.channel}", now):
+                    log.warning(
+                        "Slack call failed; retrying",
+                        extra={
+                            "channel": lane.channel,
+                            "op": d.op,
+                            "error": str(error),
+                            "retry_in_s": wait,
+                        },
+                    )
         except Rejected as error:
             outcome = "failed"
-            if self._throttle.admit(f"rejected {error}", now):
-                log.error(
-                    "Slack rejected a message; it is dropped",
-                    extra={
-                        "channel": lane.channel,
-                        "op": d.op,
-                        "incident": d.incident_id,
-                        "error": str(error),
-                    },
-                )
-            await self._finish(lane.done(), "failed", str(error), now)
+            self._drop(lane, d, str(error), now)
         except ChannelRefused as error:
             outcome = "refused"
-            lane.queue[0].attempts -= 1  # not the message's fault
+            d.attempts = max(0, d.attempts - 1)  # not the message's fault
             if lane.block(now, str(error)):
                 log.error(
                     "Slack refuses this channel; its alerts wait until it accepts them",
@@ -249,7 +344,7 @@ class Sender:
                 )
         except AuthRefused as error:
             outcome = "refused"
-            lane.queue[0].attempts -= 1
+            d.attempts = max(0, d.attempts - 1)
             first = self._auth_refused != str(error)
             self._auth_refused, self._auth_probe_at = str(error), now + BLOCKED_PROBE
             if first:
@@ -261,80 +356,98 @@ class Sender:
                         "hint": "check SLACK_BOT_TOKEN and the app's scopes",
                     },
                 )
+        finally:
+            lane.finished(self._clock(), d.op)
         self.counts[(d.op, outcome)] += 1
 
+    def _drop(self, lane: Lane, d: Delivery, error: str, now: float) -> None:
+        if self._throttle.admit(f"rejected {error}", now):
+            log.error(
+                "Slack rejected a message; it is dropped",
+                extra={
+                    "channel": lane.channel,
+                    "op": d.op,
+                    "incident": d.incident_id,
+                    "error": error,
+                },
+            )
+        d.outcome = ("failed", error)
+
     async def _post_once(
-        self, channel: str, d: Delivery, payload: dict, thread_ts: str | None, now: float
-    ) -> Posted:
-        """Post (or reply) unless an earlier attempt already did."""
-        if d.uncertain:
+        self,
+        lane: Lane,
+        channel: str,
+        d: Delivery,
+        payload: dict,
+        thread_ts: str | None,
+        now: float,
+    ) -> tuple[str, str]:
+        """Post (or reply) unless an earlier attempt already did; where the message is."""
+        looked = d.uncertain
+        if looked:
+            lane.started(d, now)  # an attempt, even if it finds the message and posts nothing
             try:
                 found = await self.transport.find(
                     channel, d.outbox_id, since=d.first_attempt_at or now, thread_ts=thread_ts
                 )
             except (Rejected, ChannelRefused, AuthRefused) as error:
-                found = None
-                if self._throttle.admit(f"find {error}", now):
-                    log.warning(
-                        "cannot look for an earlier attempt; sending again may show it twice",
-                        extra={
-                            "channel": channel,
-                            "error": str(error),
-                            "hint": "give the app channels:history and groups:history, and "
-                            "use channel IDs, not names",
-                        },
-                    )
+                # Posting without looking could show the alert twice: the row waits, and the
+                # channel is reported, until Slack lets the bot look.
+                raise ChannelRefused(str(error)) from None
             if found is not None:
                 log.info(
                     "found the message an earlier attempt posted",
                     extra={"channel": channel, "outbox_id": d.outbox_id},
                 )
-                return found
+                return found.channel_id, found.ts
         if d.first_attempt_at is None:
             d.first_attempt_at = now
-        await self._write(
-            "INSERT INTO deliveries (outbox_id, state, attempts, first_attempt_at) "
-            "VALUES (?, 'trying', ?, ?) ON CONFLICT (outbox_id) DO UPDATE SET "
-            "attempts = excluded.attempts",
-            (d.outbox_id, d.attempts, d.first_attempt_at),
-        )
+        await self.deliveries.trying(d.outbox_id, d.attempts + (not looked), d.first_attempt_at)
+        if not looked:
+            lane.started(d, now)
         if thread_ts is None:
-            return await self.transport.post(channel, payload, d.outbox_id)
-        return await self.transport.reply(channel, thread_ts, payload, d.outbox_id)
+            posted = await self._plain_if_refused(
+                lambda p: self.transport.post(channel, p, d.outbox_id), payload
+            )
+        else:
+            posted = await self._plain_if_refused(
+                lambda p: self.transport.reply(channel, thread_ts, p, d.outbox_id), payload
+            )
+        return posted.channel_id, posted.ts
 
-    async def _remember(self, incident_id: int, posted: Posted) -> None:
-        self._locations[incident_id] = posted
-        await self._write(
-            "INSERT OR REPLACE INTO messages (incident_id, channel_id, ts) VALUES (?, ?, ?)",
-            (incident_id, posted.channel_id, posted.ts),
-        )
+    async def _plain_if_refused(self, call: Callable[[dict], Awaitable], payload: dict):
+        """Make the call; if Slack refuses only its blocks, make it again with the text alone,
+        so the alert still reaches people (Slack said no, so nothing was posted twice)."""
+        try:
+            return await call(payload)
+        except Rejected as error:
+            if str(error) not in BLOCKS_REFUSED or not payload.get("blocks"):
+                raise
+            log.error(
+                "Slack refused a message's blocks; sending its text alone",
+                extra={"error": str(error)},
+            )
+            return await call({**payload, "blocks": []})
+
+    async def _pace(self, method: str) -> None:
+        """Wait until the method's budget allows a call, then spend it: every Slack call the
+        transport makes comes through here, whatever its channel."""
+        while True:
+            now = self._clock()
+            wait = self.budgets.wait(method, now)
+            if wait <= 0:
+                break
+            await asyncio.sleep(wait)  # the budget frees up at a known time: nothing to wake on
+        self.budgets.spend(method, now)
+        self.calls[method] += 1
 
     async def _location(self, incident_id: int) -> Posted | None:
         found = self._locations.get(incident_id)
-        if found is None and self._db is not None:
-            async with self._db.execute(
-                "SELECT channel_id, ts FROM messages WHERE incident_id = ?", (incident_id,)
-            ) as cursor:
-                row = await cursor.fetchone()
+        if found is None:
+            row = await self.deliveries.location(incident_id)
             if row is not None:
                 found = self._locations[incident_id] = Posted(*row)
         return found
-
-    async def _finish(self, d: Delivery, state: str, error: str | None, now: float) -> None:
-        await self._write(
-            "INSERT INTO deliveries (outbox_id, state, attempts, first_attempt_at, done_at, "
-            "error) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (outbox_id) DO UPDATE SET "
-            "state = excluded.state, attempts = excluded.attempts, done_at = excluded.done_at, "
-            "error = excluded.error",
-            (d.outbox_id, state, d.attempts, d.first_attempt_at, now, error),
-        )
-
-    async def _write(self, sql: str, args: tuple) -> None:
-        # One statement in autocommit mode: SQLite holds the write lock only while it runs. An
-        # explicit BEGIN ... COMMIT held it across two turns of the event loop, which a busy
-        # feed makes milliseconds long, and the writer's next batch waited on it.
-        assert self._db is not None
-        await self._db.execute(sql, args)
 
     async def _notify_idle(self) -> None:
         async with self._idle:
@@ -342,8 +455,12 @@ class Sender:
 
 
 _CHANNEL_HINTS = {
-    "not_in_channel": "invite the bot to the channel (/invite @the bot)",
-    "channel_not_found": "check the channel ID (ALERT_CHANNEL, OPS_CHANNEL or /thresholds)",
+    "not_in_channel": "invite the bot to the channel (/invite @the bot), or give the app the "
+    "channels:join scope",
+    "channel_not_found": "check the channel ID (ALERT_CHANNEL, OPS_CHANNEL or /thresholds); "
+    "a private channel needs the bot invited",
     "is_archived": "unarchive the channel or move its rules",
     "channel_is_archived": "unarchive the channel or move its rules",
+    "missing_scope": "give the app channels:history and groups:history, so it can look for a "
+    "post whose answer was lost instead of posting it twice",
 }
