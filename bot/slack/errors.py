@@ -30,7 +30,7 @@ class Verdict(Enum):
     DROP = "drop the row"
 
 
-_TABLE: dict[Verdict, str] = {
+TABLE: dict[Verdict, str] = {
     Verdict.RETRY: """
         internal_error fatal_error service_unavailable request_timeout update_failed
         team_added_to_org external_channel_migrating streaming_state_conflict
@@ -74,7 +74,7 @@ _TABLE: dict[Verdict, str] = {
     """,
 }
 VERDICTS: dict[str, Verdict] = {
-    code: verdict for verdict, codes in _TABLE.items() for code in codes.split()
+    code: verdict for verdict, codes in TABLE.items() for code in codes.split()
 }
 # Slack's words for these: the operation may have been carried out before the error.
 MAY_HAVE_HAPPENED = frozenset({"internal_error", "fatal_error"})
@@ -83,7 +83,7 @@ BLOCKS_REFUSED = frozenset({"invalid_blocks", "invalid_blocks_format", "msg_bloc
 
 
 def verdict(code: str) -> Verdict | None:
-    """What to do about `code`; None for a code this table does not know (see UNKNOWN)."""
+    """What to do about `code`; None for a code this table does not know (see UNKNOWN_TRIES)."""
     return VERDICTS.get(code)
 
 
@@ -91,4 +91,4 @@ def verdict(code: str) -> Verdict | None:
 # For an alerting tool both other choices are worse: dropping at once loses an alert to what
 # may be a passing fault, and retrying forever holds every later alert of the channel behind
 # one the channel may never accept. The row's error is logged with the code, to be classed.
-UNKNOWN_TRIES = 5
+UNKNOWN_TRIES = 4  # backing off 2, 4 and 8 s between them

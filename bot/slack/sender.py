@@ -67,6 +67,7 @@ class Sender:
         min_interval: float = MIN_INTERVAL,
         rate_limited_wait: float = RATE_LIMITED_WAIT,
         restart_after: float = RESTART_AFTER,
+        unknown_tries: int = UNKNOWN_TRIES,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.deliveries = deliveries
@@ -77,6 +78,7 @@ class Sender:
         self._min_interval = min_interval
         self._rate_limited_wait = rate_limited_wait
         self._restart_after = restart_after
+        self._unknown_tries = unknown_tries
         self._clock = clock
         self._lanes: dict[str, Lane] = {}
         self._wake: dict[str, asyncio.Event] = {}
@@ -309,7 +311,7 @@ class Sender:
                     extra={"method": error.method, "error": str(error), "retry_in_s": wait},
                 )
         except Retry as error:
-            if error.unknown and d.attempts >= UNKNOWN_TRIES:
+            if error.unknown and d.attempts >= self._unknown_tries:
                 outcome = "failed"
                 self._drop(lane, d, f"{error} (an error code not known here)", now)
             else:
