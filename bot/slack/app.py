@@ -43,6 +43,7 @@ SCOPES = {
     "commands": "the slash commands",
     "channels:history": "look for a post whose answer was lost before sending it again",
     "groups:history": "the same in private channels",
+    "channels:join": "join a public channel it posts to, so that it may read its history",
 }
 # A reply ready within this is sent with the acknowledgement; a slower one (a preview, a change
 # waiting for its commit under load) follows through response_url. Slack allows 3 s.

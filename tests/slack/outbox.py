@@ -56,9 +56,16 @@ class Outbox:
 
 
 @contextlib.asynccontextmanager
-async def sending(outbox: Outbox, slack: FakeSlack, *, busy_timeout: float = 5.0, **options):
+async def sending(
+    outbox: Outbox,
+    slack: FakeSlack,
+    *,
+    busy_timeout: float = 5.0,
+    slack_timeout: float = 2.0,
+    **options,
+):
     """A started Sender delivering `outbox` to `slack`; stopped at the end."""
-    client = AsyncWebClient(token=slack.token, base_url=slack.api_url, timeout=2)
+    client = AsyncWebClient(token=slack.token, base_url=slack.api_url, timeout=slack_timeout)
     sender = Sender(
         SqliteDeliveries(outbox.path, busy_timeout=busy_timeout), SlackTransport(client), **options
     )
