@@ -142,6 +142,7 @@ class Delivery:
     # calls Slack again.
     outcome: tuple[str, str | None] | None = None
     where: tuple[str, str] | None = None  # (channel id, ts) of the message a post made
+    crashes: int = 0  # times the sender's task died while working on it
 
 
 class Lane:

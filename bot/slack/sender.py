@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 STOP_GRACE = 5.0  # seconds a call under way may take to finish at shutdown
 RESTART_AFTER = 1.0  # seconds before a lane's task that died is started again (doubling)
 RESTART_CAP = 60.0
+POISON_AFTER = 3  # a row its lane's task died on this many times is given up
 
 
 class Sender:
@@ -88,6 +89,7 @@ class Sender:
         self._restart_timers: dict[str, asyncio.TimerHandle] = {}
         self._stopping = False
         self._locations: dict[int, Posted] = {}
+        self._queued: set[int] = set()  # outbox ids in a lane now
         self._auth_refused: str | None = None
         self._auth_probe_at = 0.0
         self._storage_error: str | None = None
@@ -95,6 +97,8 @@ class Sender:
         self._throttle = LogThrottle(300.0)
         self.counts: Counter[tuple[str, str]] = Counter()  # (op, outcome) -> deliveries
         self.calls: Counter[str] = Counter()  # Slack method -> calls made
+        self.storage_failures = 0  # database reads or writes that failed (and were retried)
+        self.restarts = 0  # lanes' tasks started again after an unexpected error
 
     async def start(self) -> None:
         """Open the sender's store and queue every row not yet delivered."""
@@ -174,6 +178,9 @@ class Sender:
     # -- inside -----------------------------------------------------------------------------
 
     def _add(self, channel: str, delivery: Delivery) -> None:
+        if delivery.outbox_id in self._queued:
+            return  # handed over twice (loaded at start, then committed): one delivery
+        self._queued.add(delivery.outbox_id)
         lane = self._lanes.get(channel)
         if lane is None:
             lane = Lane(channel, self.budgets, min_interval=self._min_interval)
@@ -194,20 +201,25 @@ class Sender:
         """A lane's task ended. At stop that is expected; otherwise it died of an error nobody
         foresaw: say so with the error, and start it again after a pause (doubling)."""
         current = self._current.pop(lane.channel, None)
-        if self._stopping or task.cancelled():
+        if self._stopping:
             return
+        error = None if task.cancelled() else task.exception()
         if current is not None and current.outcome is None:
             current.uncertain = True  # the call under way may have reached Slack
-        error = task.exception()
+            current.crashes += 1
+            if current.crashes >= POISON_AFTER:
+                # The same row, every time: give it up so the channel's other alerts go out.
+                current.outcome = ("failed", f"the sender failed on it: {error!r}")
         restarts = self._restarts.get(lane.channel, 0)
         delay = min(RESTART_CAP, self._restart_after * 2**restarts)
         self._restarts[lane.channel] = restarts + 1
+        self.restarts += 1
         log.error(
             "the sender of a channel stopped on an unexpected error; starting it again",
             exc_info=error,
             extra={
                 "channel": lane.channel,
-                "error": repr(error),
+                "error": repr(error) if error is not None else "cancelled",
                 "restart_in_s": delay,
                 "waiting": len(lane.queue),
             },
@@ -230,6 +242,7 @@ class Sender:
             if step.outcome is None and self._auth_refused and now < self._auth_probe_at:
                 await asyncio.sleep(self._auth_probe_at - now)
                 continue
+            # Left set if an unexpected error ends the task: _worker_ended needs to know.
             self._current[lane.channel] = step
             try:
                 if step.outcome is None:
@@ -238,8 +251,7 @@ class Sender:
                     await self._record(lane, step)
             except StorageError as error:
                 self._stored_badly(lane, error)
-            finally:
-                self._current.pop(lane.channel, None)
+            self._current.pop(lane.channel, None)
 
     async def _record(self, lane: Lane, d: Delivery) -> None:
         """Write what became of the row; it leaves the lane once that is written."""
@@ -250,6 +262,7 @@ class Sender:
             d.outbox_id, state, d.attempts, d.first_attempt_at, self._clock(), error
         )
         lane.done(d)
+        self._queued.discard(d.outbox_id)
         lane.stored()
         self._restarts.pop(lane.channel, None)
         if self._storage_error is not None:
@@ -257,6 +270,7 @@ class Sender:
             log.info("the sender records deliveries again", extra={"channel": lane.channel})
 
     def _stored_badly(self, lane: Lane, error: StorageError) -> None:
+        self.storage_failures += 1
         wait = lane.store_failed(self._clock())
         self._storage_error = str(error)
         if self._throttle.admit(f"storage {error}", self._clock()):

@@ -109,7 +109,7 @@ class SlackTransport:
                 unfurl_media=False,
             ),
         )
-        return Posted(response["channel"], response["ts"])
+        return _posted(response)
 
     async def reply(self, channel_id: str, thread_ts: str, payload: dict, outbox_id: int) -> Posted:
         response = await self._as_member(
@@ -124,7 +124,7 @@ class SlackTransport:
                 metadata=_metadata(outbox_id),
             ),
         )
-        return Posted(response["channel"], response["ts"])
+        return _posted(response)
 
     async def update(self, channel_id: str, ts: str, payload: dict) -> None:
         await self._call(
@@ -218,6 +218,14 @@ def _sorted(method: str, error: SlackApiError) -> Exception:
     if status >= 500:
         return Retry(f"HTTP {status} {code}".strip(), uncertain=True)
     return Retry(code or f"HTTP {status}", uncertain=False, unknown=True)
+
+
+def _posted(response) -> Posted:
+    channel, ts = response.get("channel"), response.get("ts")
+    if not isinstance(channel, str) or not isinstance(ts, str):
+        # Slack said ok but not where: the message may well be there; look before posting.
+        raise Retry("Slack's answer to a post names no message", uncertain=True)
+    return Posted(channel, ts)
 
 
 def _seconds(value: str | None) -> float | None:
