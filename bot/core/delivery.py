@@ -57,9 +57,13 @@ LIMITS = {
 }
 
 
+WINDOW_MARGIN = 0.25  # seconds: calls a window apart here may reach Slack a little closer
+
+
 class Budget:
     """One method's calls in one workspace: at most `limit.calls` in any `limit.per` seconds,
-    and none while a rate limit pauses it."""
+    and none while a rate limit pauses it. A call counts for `limit.per` + WINDOW_MARGIN
+    seconds, so that network jitter cannot bring `limit.calls` + 1 within Slack's window."""
 
     def __init__(self, limit: Limit) -> None:
         self.limit = limit
@@ -71,7 +75,7 @@ class Budget:
         self._forget(now)
         wait = self.paused_until - now
         if len(self._calls) >= self.limit.calls:
-            wait = max(wait, self._calls[0] + self.limit.per - now)
+            wait = max(wait, self._calls[0] + self.limit.per + WINDOW_MARGIN - now)
         return max(0.0, wait)
 
     def spend(self, now: float) -> None:
@@ -88,7 +92,7 @@ class Budget:
         return len(self._calls)
 
     def _forget(self, now: float) -> None:
-        while self._calls and self._calls[0] <= now - self.limit.per:
+        while self._calls and self._calls[0] <= now - self.limit.per - WINDOW_MARGIN:
             self._calls.popleft()
 
 
