@@ -38,7 +38,7 @@ from aiohttp import ClientSession, ClientTimeout, web
 from slack_sdk.signature import SignatureVerifier
 
 from tests.fakes.block_kit import kept_text, parsed, refusal
-from tests.fakes.rate_limits import POST_BURST, RateLimits, Tier
+from tests.fakes.rate_limits import POST_BURST, POST_RATE, RateLimits, Tier
 
 BOT_USER = "UBOT"
 BOT_ID = "BBOT"
@@ -97,6 +97,7 @@ class FakeSlack:
         private: tuple[str, ...] = (),
         scopes: set[str] | None = None,
         tiers: dict[str, Tier] | None = None,
+        post_rate: float = POST_RATE,
         post_burst: float = POST_BURST,
     ) -> None:
         self.token = token
@@ -106,7 +107,7 @@ class FakeSlack:
         self.private = set(private)  # private channels; the others are public
         self.archived: set[str] = set()
         self.scopes = installed_scopes() if scopes is None else set(scopes)
-        self.limits = RateLimits(tiers, post_burst=post_burst)
+        self.limits = RateLimits(tiers, post_rate=post_rate, post_burst=post_burst)
         self.responses: dict[str, list[dict]] = defaultdict(list)  # response_url id -> posts
         self.views: dict[str, list[dict]] = defaultdict(list)  # user -> published home views
         self.socket: web.WebSocketResponse | None = None
