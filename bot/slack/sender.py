@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.core.delivery import (
     BLOCKED_PROBE,
+    METHODS,
     MIN_INTERVAL,
     RATE_LIMITED_WAIT,
     Budgets,
@@ -181,6 +182,12 @@ class Sender:
         if delivery.outbox_id in self._queued:
             return  # handed over twice (loaded at start, then committed): one delivery
         self._queued.add(delivery.outbox_id)
+        if delivery.op not in METHODS:  # written by another version, or damaged
+            log.error(
+                "an outbox row asks for what the sender cannot do; it is given up",
+                extra={"channel": channel, "outbox_id": delivery.outbox_id, "op": delivery.op},
+            )
+            delivery.outcome = ("failed", f"unknown operation {delivery.op!r}")
         lane = self._lanes.get(channel)
         if lane is None:
             lane = Lane(channel, self.budgets, min_interval=self._min_interval)

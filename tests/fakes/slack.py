@@ -489,7 +489,7 @@ class FakeSlack:
         try:
             limit = min(most, max(1, int(args.get("limit") or default)))
         except ValueError:
-            return {"ok": False, "error": "invalid_limit"}
+            return {"ok": False, "error": "invalid_arguments"}
         page, rest = found[:limit], found[limit:]
         answer = {
             "ok": True,

@@ -154,9 +154,11 @@ async def test_a_lane_whose_task_dies_is_logged_started_again_and_moves_past_the
     tmp_path, slack, caplog
 ):
     outbox = await Outbox(tmp_path / "inventory.db").create()
-    outbox.commit((C, "post", 1, "Unreadable"), (C, "post", 2, "Out of stock"))
-    # A row the code cannot read (written by another version, or damaged): the lane's task
-    # dies on it each time it tries.
+    outbox.commit(
+        (C, "post", 1, "Unreadable"), (C, "delete", 2, "Unknown"), (C, "post", 3, "Out of stock")
+    )
+    # Rows the code cannot read or do (written by another version, or damaged). The unknown
+    # operation is seen at once; on the unreadable payload the lane's task dies each time.
     with contextlib.closing(sqlite3.connect(outbox.path)) as db, db:
         db.execute("UPDATE outbox SET payload = '{\"view\": ' WHERE id = 1")
     async with sending(outbox, slack, restart_after=0.05) as sender:
@@ -170,5 +172,6 @@ async def test_a_lane_whose_task_dies_is_logged_started_again_and_moves_past_the
     state, _, error = outbox.states()[1]
     assert state == "failed"
     assert "JSONDecodeError" in error
-    assert outbox.states()[2][0] == "sent"
+    assert outbox.states()[2] == ("failed", 0, "unknown operation 'delete'")
+    assert outbox.states()[3][0] == "sent"
     assert [m.text for m in slack.posts(C)] == ["Out of stock"]
