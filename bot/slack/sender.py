@@ -3,9 +3,9 @@
 One task per channel works through that channel's lane (bot.core.delivery); every Slack call,
 whatever its channel, first waits for its method's budget, which all channels share. Before a
 post or reply goes out, the attempt is recorded; after it, the message's place in Slack. If the
-answer was lost (timeout, 5xx, a crash mid-call), the next attempt first looks for the message
-by the outbox id in its metadata, and posts only if it is not there; if Slack will not let it
-look, the row waits rather than risk showing the alert twice.
+answer was lost (timeout, 5xx, a crash mid-call), the next attempt looks for the message before
+posting it again (bot/slack/calls.py). What each error Slack answers means for the row comes
+from one table (bot/slack/errors.py).
 
 The sender's records go through a Deliveries store (bot/store/deliveries.py). When the
 database refuses a write (locked by someone else past the busy timeout, disk full), the lane
@@ -22,7 +22,7 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 
 from bot.core.delivery import (
     BLOCKED_PROBE,
@@ -34,15 +34,14 @@ from bot.core.delivery import (
     Lane,
 )
 from bot.core.throttle import LogThrottle
-from bot.slack.errors import BLOCKS_REFUSED, UNKNOWN_TRIES
+from bot.slack.calls import SlackCalls
+from bot.slack.errors import UNKNOWN_TRIES
 from bot.slack.transport import (
     AuthRefused,
     ChannelRefused,
-    Posted,
     RateLimited,
     Rejected,
     Retry,
-    SlackTransport,
     Transport,
 )
 from bot.store.alerting import OutboxRow, render_payload
@@ -75,8 +74,7 @@ class Sender:
         self.deliveries = deliveries
         self.transport = transport
         self.budgets = budgets if budgets is not None else Budgets()
-        if isinstance(transport, SlackTransport):
-            transport.pace = self._pace  # look-ups and joins spend the same budgets
+        self._calls = SlackCalls(transport, deliveries, self.budgets, clock)
         self._min_interval = min_interval
         self._rate_limited_wait = rate_limited_wait
         self._restart_after = restart_after
@@ -89,7 +87,6 @@ class Sender:
         self._restarts: dict[str, int] = {}
         self._restart_timers: dict[str, asyncio.TimerHandle] = {}
         self._stopping = False
-        self._locations: dict[int, Posted] = {}
         self._queued: set[int] = set()  # outbox ids in a lane now
         self._auth_refused: str | None = None
         self._auth_probe_at = 0.0
@@ -97,7 +94,6 @@ class Sender:
         self._idle = asyncio.Condition()
         self._throttle = LogThrottle(300.0)
         self.counts: Counter[tuple[str, str]] = Counter()  # (op, outcome) -> deliveries
-        self.calls: Counter[str] = Counter()  # Slack method -> calls made
         self.storage_failures = 0  # database reads or writes that failed (and were retried)
         self.restarts = 0  # lanes' tasks started again after an unexpected error
 
@@ -148,6 +144,11 @@ class Sender:
         if self._auth_refused:
             found["*"] = self._auth_refused
         return found
+
+    @property
+    def calls(self) -> Counter[str]:
+        """Slack method -> calls made."""
+        return self._calls.made
 
     def storage_problem(self) -> str | None:
         """The database error that stops the sender recording deliveries now (None if none)."""
@@ -297,29 +298,7 @@ class Sender:
         payload = render_payload(json.loads(d.payload))
         outcome = "sent"
         try:
-            if d.op == "update":
-                where = await self._location(d.incident_id)
-                if where is None:
-                    raise Rejected("its message was never posted")
-                try:
-                    lane.started(d, now)
-                    await self._plain_if_refused(
-                        lambda p: self.transport.update(where.channel_id, where.ts, p), payload
-                    )
-                except Rejected as error:
-                    if str(error) != "message_not_found":
-                        raise
-                    # Someone deleted the message: post the incident afresh.
-                    d.where = await self._post_once(lane, lane.channel, d, payload, None, now)
-            elif d.op == "reply":
-                where = await self._location(d.incident_id)
-                if where is None:
-                    raise Rejected("its message was never posted")
-                await self._post_once(lane, where.channel_id, d, payload, where.ts, now)
-            else:
-                d.where = await self._post_once(lane, lane.channel, d, payload, None, now)
-            if d.where is not None:
-                self._locations[d.incident_id] = Posted(*d.where)
+            await self._calls.make(lane, d, payload, now)
             self._auth_refused = None
             d.outcome = ("sent", None)
         except RateLimited as error:
@@ -395,82 +374,6 @@ class Sender:
                 },
             )
         d.outcome = ("failed", error)
-
-    async def _post_once(
-        self,
-        lane: Lane,
-        channel: str,
-        d: Delivery,
-        payload: dict,
-        thread_ts: str | None,
-        now: float,
-    ) -> tuple[str, str]:
-        """Post (or reply) unless an earlier attempt already did; where the message is."""
-        looked = d.uncertain
-        if looked:
-            lane.started(d, now)  # an attempt, even if it finds the message and posts nothing
-            try:
-                found = await self.transport.find(
-                    channel, d.outbox_id, since=d.first_attempt_at or now, thread_ts=thread_ts
-                )
-            except (Rejected, ChannelRefused, AuthRefused) as error:
-                # Posting without looking could show the alert twice: the row waits, and the
-                # channel is reported, until Slack lets the bot look.
-                raise ChannelRefused(str(error)) from None
-            if found is not None:
-                log.info(
-                    "found the message an earlier attempt posted",
-                    extra={"channel": channel, "outbox_id": d.outbox_id},
-                )
-                return found.channel_id, found.ts
-        if d.first_attempt_at is None:
-            d.first_attempt_at = now
-        await self.deliveries.trying(d.outbox_id, d.attempts + (not looked), d.first_attempt_at)
-        if not looked:
-            lane.started(d, now)
-        if thread_ts is None:
-            posted = await self._plain_if_refused(
-                lambda p: self.transport.post(channel, p, d.outbox_id), payload
-            )
-        else:
-            posted = await self._plain_if_refused(
-                lambda p: self.transport.reply(channel, thread_ts, p, d.outbox_id), payload
-            )
-        return posted.channel_id, posted.ts
-
-    async def _plain_if_refused(self, call: Callable[[dict], Awaitable], payload: dict):
-        """Make the call; if Slack refuses only its blocks, make it again with the text alone,
-        so the alert still reaches people (Slack said no, so nothing was posted twice)."""
-        try:
-            return await call(payload)
-        except Rejected as error:
-            if str(error) not in BLOCKS_REFUSED or not payload.get("blocks"):
-                raise
-            log.error(
-                "Slack refused a message's blocks; sending its text alone",
-                extra={"error": str(error)},
-            )
-            return await call({**payload, "blocks": []})
-
-    async def _pace(self, method: str) -> None:
-        """Wait until the method's budget allows a call, then spend it: every Slack call the
-        transport makes comes through here, whatever its channel."""
-        while True:
-            now = self._clock()
-            wait = self.budgets.wait(method, now)
-            if wait <= 0:
-                break
-            await asyncio.sleep(wait)  # the budget frees up at a known time: nothing to wake on
-        self.budgets.spend(method, now)
-        self.calls[method] += 1
-
-    async def _location(self, incident_id: int) -> Posted | None:
-        found = self._locations.get(incident_id)
-        if found is None:
-            row = await self.deliveries.location(incident_id)
-            if row is not None:
-                found = self._locations[incident_id] = Posted(*row)
-        return found
 
     async def _notify_idle(self) -> None:
         async with self._idle:
