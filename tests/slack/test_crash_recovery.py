@@ -33,46 +33,60 @@ def deliveries(database) -> list[tuple]:
             return []
 
 
+async def kill_mid_post_and_restart(tmp_path, slack, feed, running, *, reached_slack, between):
+    """A bot process posts an alert; the post hangs (taken effect or not) and the bot is
+    killed with kill -9; `between()` runs; a new process starts and delivers the row."""
+    slack.fail("chat.postMessage", Fault(apply=reached_slack, hang=True))
+    env = {
+        "FEED_URLS": feed.url,
+        "SLACK_BOT_TOKEN": slack.token,
+        "SLACK_API_URL": slack.api_url,
+        "SLACK_MODE": "http",
+        "SLACK_SIGNING_SECRET": "test-secret",
+        "ALERT_CHANNEL": STORES,
+        "SLACK_TIMEOUT_SECONDS": "60",
+    }
+    bot = BotProcess(tmp_path, **env)
+    running.append(bot)
+    await feed.wait_for_connections(1)
+    await feed.connections[0].send(
+        json.dumps({"store": "ALDO Maine Mall", "model": "ADERI", "inventory": 0})
+    )
+    await slack.wait_for(lambda s: any(c.outcome == "stalled" for c in s.calls), within=20)
+    # Committed, and the attempt recorded before the call went out:
+    assert deliveries(bot.database) == [(1, "post", "trying", 1)]
+    bot.kill()
+    between()
+
+    restarted = BotProcess(tmp_path, **env)
+    running.append(restarted)
+    await eventually(
+        lambda: deliveries(bot.database) == [(1, "post", "sent", 2)],
+        within=20,
+        what="the restarted bot to deliver the row",
+    )
+    assert restarted.terminate() == 0
+
+
+def the_one_post(slack: FakeSlack):
+    """The bot's only message in the channel, as the restarted bot left it."""
+    (post,) = [m for m in slack.posts(STORES) if m.user == "UBOT"]
+    assert post.text.startswith("Out of stock: ADERI at ALDO Maine Mall")
+    assert post.metadata["event_payload"] == {"outbox_id": 1}
+    return post
+
+
 @pytest.mark.parametrize("reached_slack", [False, True], ids=["call-lost", "answer-lost"])
 async def test_a_post_cut_off_by_kill_9_is_delivered_once_after_restart(
     tmp_path, reached_slack, running
 ):
     async with FakeSlack() as slack, ScriptedFeed([[], []]) as feed:
         # The first post hangs: never answered, having taken effect or not.
-        slack.fail("chat.postMessage", Fault(apply=reached_slack, hang=True))
-        env = {
-            "FEED_URLS": feed.url,
-            "SLACK_BOT_TOKEN": slack.token,
-            "SLACK_API_URL": slack.api_url,
-            "SLACK_MODE": "http",
-            "SLACK_SIGNING_SECRET": "test-secret",
-            "ALERT_CHANNEL": STORES,
-            "SLACK_TIMEOUT_SECONDS": "60",
-        }
-        bot = BotProcess(tmp_path, **env)
-        running.append(bot)
-        await feed.wait_for_connections(1)
-        await feed.connections[0].send(
-            json.dumps({"store": "ALDO Maine Mall", "model": "ADERI", "inventory": 0})
+        await kill_mid_post_and_restart(
+            tmp_path, slack, feed, running, reached_slack=reached_slack, between=lambda: None
         )
-        await slack.wait_for(lambda s: any(c.outcome == "stalled" for c in s.calls), within=20)
-        # Committed, and the attempt recorded before the call went out:
-        assert deliveries(bot.database) == [(1, "post", "trying", 1)]
-        bot.kill()
 
-        restarted = BotProcess(tmp_path, **env)
-        running.append(restarted)
-        await eventually(
-            lambda: deliveries(bot.database) == [(1, "post", "sent", 2)],
-            within=20,
-            what="the restarted bot to deliver the row",
-        )
-        assert restarted.terminate() == 0
-
-    posts = slack.posts(STORES)
-    assert len(posts) == 1
-    assert posts[0].text.startswith("Out of stock: ADERI at ALDO Maine Mall")
-    assert posts[0].metadata["event_payload"] == {"outbox_id": 1}
+    the_one_post(slack)
     post_calls = [c for c in slack.calls if c.method == "chat.postMessage"]
     looked = [c for c in slack.calls if c.method == "conversations.history"]
     assert len(looked) == 1  # the restarted bot looked before posting again
@@ -89,42 +103,16 @@ async def test_a_post_cut_off_by_kill_9_is_delivered_once_wherever_it_went(
     # it was invited to: it reads the history with groups:history.
     kind = {"not_member": (STORES,)} if where == "public-never-joined" else {"private": (STORES,)}
     async with FakeSlack(**kind) as slack, ScriptedFeed([[], []]) as feed:
-        slack.fail("chat.postMessage", Fault(apply=reached_slack, hang=True))
-        env = {
-            "FEED_URLS": feed.url,
-            "SLACK_BOT_TOKEN": slack.token,
-            "SLACK_API_URL": slack.api_url,
-            "SLACK_MODE": "http",
-            "SLACK_SIGNING_SECRET": "test-secret",
-            "ALERT_CHANNEL": STORES,
-            "SLACK_TIMEOUT_SECONDS": "60",
-        }
-        bot = BotProcess(tmp_path, **env)
-        running.append(bot)
-        await feed.wait_for_connections(1)
-        await feed.connections[0].send(
-            json.dumps({"store": "ALDO Maine Mall", "model": "ADERI", "inventory": 0})
-        )
-        await slack.wait_for(lambda s: any(c.outcome == "stalled" for c in s.calls), within=20)
-        assert deliveries(bot.database) == [(1, "post", "trying", 1)]
-        bot.kill()
-        # People talk in the channel meanwhile: the post, if there, is pages back.
-        for n in range(450):
-            slack.say(STORES, f"chatter {n}")
 
-        restarted = BotProcess(tmp_path, **env)
-        running.append(restarted)
-        await eventually(
-            lambda: deliveries(bot.database) == [(1, "post", "sent", 2)],
-            within=20,
-            what="the restarted bot to deliver the row",
-        )
-        assert restarted.terminate() == 0
+        def chatter():  # people talk meanwhile: the post, if there, is three pages back
+            for n in range(450):
+                slack.say(STORES, f"chatter {n}")
 
-    mine = [m for m in slack.posts(STORES) if m.user == "UBOT"]
-    assert len(mine) == 1
-    assert mine[0].text.startswith("Out of stock: ADERI at ALDO Maine Mall")
-    assert mine[0].metadata["event_payload"] == {"outbox_id": 1}
+        await kill_mid_post_and_restart(
+            tmp_path, slack, feed, running, reached_slack=reached_slack, between=chatter
+        )
+
+    the_one_post(slack)
     history = [c.outcome for c in slack.calls if c.method == "conversations.history"]
     joins = [c.outcome for c in slack.calls if c.method == "conversations.join"]
     if where == "public-never-joined":
