@@ -112,6 +112,11 @@ class Settings(BaseSettings):
     ops_channel: str | None = Field(
         None, description="Slack channel ID for feed health alerts (down, stale, bad frames)."
     )
+    outbox_max_age_seconds: float = Field(
+        300.0,
+        gt=0,
+        description="/readyz is 503 while an alert committed this long ago still waits for Slack.",
+    )
     bad_frames_alert_per_minute: int = Field(
         60, ge=1, description="More bad frames than this in a minute from one feed alerts ops."
     )

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
 import logging
 import time
-from collections import Counter
 from collections.abc import Callable
 
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -16,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from websockets.asyncio.server import Server
 
 from bot.api.health import Health
-from bot.api.metrics import Metrics, Readings
+from bot.api.metrics import Metrics
 from bot.api.routes import Api
 from bot.commands.dispatch import Commands
 from bot.commands.request import Context
@@ -30,6 +28,7 @@ from bot.core.transfers.book import TransferSettings
 from bot.core.transfers.plan import PlanSettings
 from bot.feed.client import FeedClient
 from bot.feed.simulator import SimulatorOptions, serve_feed, server_url
+from bot.observed import delivery_check, readings
 from bot.planner import Planner
 from bot.slack.app import build_app
 from bot.slack.home import Home
@@ -40,6 +39,7 @@ from bot.store.processor import AlertingProcessor, Submitted
 from bot.store.reads import Reads
 from bot.store.sqlite.backend import SqliteBackend
 from bot.store.writer import Tick, Writer
+from bot.supervisor import Supervisor
 from bot.web import WebServer
 
 log = logging.getLogger(__name__)
@@ -102,15 +102,16 @@ class Bot:
         self.feeds: list[FeedClient] = []
         self.simulator: Server | None = None
         self._transport = transport
-        self._feed_tasks: list[asyncio.Task[None]] = []
-        self._background: list[asyncio.Task[None]] = []
+        self.supervisor: Supervisor | None = None
+        self.health: Health | None = None
         self._late_puts: set[asyncio.Task[None]] = set()
-        self.metrics = Metrics(self._readings(), clock)
+        self.metrics = Metrics(readings(self), clock)
 
     async def start(self) -> None:
         """Open the store (migrating it), load the alert state, start the sender, the
         writer, the feeds and the ticker."""
         s = self.settings
+        self.supervisor = Supervisor()
         await self.store.open()
         self.engine = await self.store.load_engine(self.engine_settings, now=self.clock())
         processor = AlertingProcessor(self.engine, next_outbox_id=await self.store.next_outbox_id())
@@ -150,11 +151,11 @@ class Bot:
             clock=self.clock,
         )
         self.writer.commit_hooks.append(self.planner.sold)
-        self._background = [
-            asyncio.create_task(self._tick_forever(), name="ticker"),
-            asyncio.create_task(self.store.maintain(), name="store maintenance"),
-            asyncio.create_task(self.planner.run(), name="transfer planner"),
-        ]
+        supervisor = self.supervisor
+        supervisor.watch("writer", self.writer.task)
+        supervisor.run("ticker", self._tick_forever)
+        supervisor.run("store maintenance", self.store.maintain)
+        supervisor.run("transfer planner", self.planner.run)
         await self._start_serving()
         log.info(
             "bot started",
@@ -196,9 +197,8 @@ class Bot:
             self._feed_changed(
                 Transition(feed.name, state, state, self.clock(), "not connected yet")
             )
-        self._feed_tasks = [
-            asyncio.create_task(feed.run(), name=f"feed {feed.name}") for feed in self.feeds
-        ]
+        for feed in self.feeds:
+            self.supervisor.run(f"feed {feed.name}", feed.run)
         return urls
 
     async def _start_serving(self) -> None:
@@ -221,13 +221,15 @@ class Bot:
         api_reads = await self.store.reads()
         token = s.api_token.get_secret_value() if s.api_token else None
         Api(api_reads, token=token, clock=self.clock).mount(self.web.app)
-        Health(
+        self.health = Health(
             api_reads.ping,
             self._feed_healths,
             slack_check=slack_client(s).auth_test if s.slack_bot_token else None,
             slack_problems=self.sender.problems if self.sender else dict,
+            delivery=lambda now: delivery_check(self.sender, now, s.outbox_max_age_seconds),
             clock=self.clock,
-        ).mount(self.web.app)
+        )
+        self.health.mount(self.web.app)
         self.metrics.mount(self.web.app)
         self.commands.answered.append(self.metrics.answered)
         if s.slack_bot_token is not None:
@@ -263,21 +265,13 @@ class Bot:
 
     async def run_until(self, stop: asyncio.Event) -> int:
         """Run until `stop` is set (0) or a task the bot cannot live without fails (1)."""
-        if self.writer is None or self.writer.task is None:
+        if self.supervisor is None:
             raise RuntimeError("start() the bot first")
         stopper = asyncio.create_task(stop.wait(), name="stop signal")
-        vital = {self.writer.task, *self._feed_tasks, *self._background}
-        done, _ = await asyncio.wait({stopper, *vital}, return_when=asyncio.FIRST_COMPLETED)
+        failed = self.supervisor.failed
+        await asyncio.wait({stopper, failed}, return_when=asyncio.FIRST_COMPLETED)
         stopper.cancel()
-        failed = [task for task in done if task is not stopper]
-        for task in failed:
-            error = None if task.cancelled() else task.exception()
-            log.error(
-                "task ended unexpectedly; stopping",
-                extra={"task": task.get_name()},
-                exc_info=error,
-            )
-        return 1 if failed else 0
+        return 1 if failed.done() else 0  # the supervisor logged which task and why
 
     async def stop(self) -> None:
         """Stop taking requests and reading the feed, write what was read, let the sender
@@ -290,12 +284,12 @@ class Bot:
             self.web = None
         # Replies and button changes under way finish first: they need the writer.
         await self.slack_work.wait(within=5.0)
-        await _cancel(self._feed_tasks)
+        if self.supervisor is not None:
+            await self.supervisor.stop()  # the feeds, the ticker, the planner, maintenance
         if self.simulator is not None:
             self.simulator.close()
             await self.simulator.wait_closed()
             self.simulator = None
-        await _cancel(self._background)
         if self._late_puts:
             await asyncio.gather(*self._late_puts, return_exceptions=True)
         writer_task = self.writer.task if self.writer is not None else None
@@ -318,21 +312,6 @@ class Bot:
 
     def _feed_healths(self) -> list[tuple[str, FeedHealth]]:
         return [(feed.name, feed.health) for feed in self.feeds]
-
-    def _readings(self) -> Readings:
-        """What /metrics reads, each when scraped: the parts exist only once started."""
-        return Readings(
-            writer=lambda: (self.writer.stats, len(self.writer.queue)) if self.writer else None,
-            feeds=self._feed_healths,
-            open_incidents=lambda: self.engine.open_incidents() if self.engine else [],
-            slack_calls=lambda: self.sender.counts if self.sender else Counter(),
-            outbox_pending=lambda: self.sender.pending() if self.sender else 0,
-            outbox_oldest_at=lambda: self.sender.oldest_pending_at() if self.sender else None,
-            transfers=lambda: self.engine.transfers if self.engine else None,
-            planner_round_seconds=lambda: (
-                self.planner.stats.last_round_seconds if self.planner else 0.0
-            ),
-        )
 
     def _feed_changed(self, transition: Transition) -> None:
         # Through the writer like everything the engine hears, so its effects commit in order.
@@ -377,12 +356,3 @@ def _tune_garbage_collector() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 50)
-
-
-async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
-    for task in tasks:
-        task.cancel()
-    for task in tasks:
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
-    tasks.clear()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import inspect
 import os
 import signal
@@ -14,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
 from bot.core.transfers.plan import Suggestion
@@ -165,3 +168,35 @@ def move(quantity=6, source="Maine", target="Auburn", source_level=40, target_le
         source_level,
         target_level,
     )
+
+
+@contextlib.contextmanager
+def small_filesystem(folder):
+    """A 4 MB tmpfs mounted at `folder` (root only); skipped where it cannot be made."""
+    folder.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs to fill needs root")
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {made.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def fill(folder) -> os.PathLike:
+    """Write a file until the filesystem is full; return it."""
+    filler = folder / "filler"
+    with filler.open("wb") as out, pytest.raises(OSError, match="No space left") as full:  # noqa: PT012
+        chunk = b"\0" * 65536
+        while True:
+            out.write(chunk)
+            out.flush()
+    assert full.value.errno == errno.ENOSPC
+    return filler
