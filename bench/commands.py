@@ -106,7 +106,7 @@ async def baseline(slack: FakeSlack) -> list[float]:
         await ack(text="pong", response_type="ephemeral")
 
     server = WebServer("127.0.0.1", 0)
-    server.mount_slack(app)
+    server.mount_slack(app, signing_secret=SECRET)
     await server.start()
     try:
         driver = Driver(slack, url=f"http://127.0.0.1:{server.port}/slack/events", secret=SECRET)

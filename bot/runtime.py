@@ -246,7 +246,7 @@ class Bot:
                 background=self.slack_work,
             )
             if http:
-                self.web.mount_slack(app)
+                self.web.mount_slack(app, signing_secret=secret or "")
             else:
                 assert s.slack_app_token is not None  # the settings check it
                 self.socket = AsyncSocketModeHandler(app, s.slack_app_token.get_secret_value())

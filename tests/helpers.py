@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import errno
+import hashlib
 import inspect
 import os
 import signal
@@ -99,6 +101,54 @@ class ScriptedFeed:
             else:
                 await ws.send(frame)
         await ws.wait_closed()
+
+
+class HandshakeOnly:
+    """A WebSocket server that completes the opening handshake and then says nothing and
+    answers nothing, pings included: a proxy whose upstream is gone, as the client sees it.
+    It is a real TCP server speaking just enough HTTP; `handshakes` counts connections."""
+
+    _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, section 1.3
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.handshakes = 0
+        self._server: asyncio.Server | None = None
+        self._open: set[asyncio.StreamWriter] = set()
+
+    async def __aenter__(self) -> HandshakeOnly:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._server.close()
+        for writer in self._open:
+            writer.close()
+        await self._server.wait_closed()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._open.add(writer)
+        request = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+        key = next(
+            line.split(":", 1)[1].strip()
+            for line in request.split("\r\n")
+            if line.lower().startswith("sec-websocket-key:")
+        )
+        accept = base64.b64encode(hashlib.sha1((key + self._GUID).encode()).digest()).decode()
+        writer.write(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept.encode() + b"\r\n\r\n"
+        )
+        await writer.drain()
+        self.handshakes += 1
+        try:
+            while await reader.read(4096):  # pings and the close frame go unanswered
+                pass
+        except ConnectionError:
+            pass
+        finally:
+            self._open.discard(writer)
+            writer.close()
 
 
 class BotProcess:

@@ -85,3 +85,12 @@ async def test_the_health_command_says_whether_the_bot_answers(tmp_path):
 
 async def _passes(port: int) -> bool:
     return await health_command(port) == 0
+
+
+def test_compose_opens_the_api_without_a_token_only_on_this_machines_loopback():
+    bot = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]["bot"]
+    image_env = dockerfile().split(" AS bot\n", 1)[1]
+    assert "HTTP_HOST=0.0.0.0" in image_env  # so the image alone refuses to start without a token
+    assert bot["environment"]["API_PUBLIC"] == "true"
+    assert bot["ports"]
+    assert all(port.startswith("127.0.0.1:") for port in bot["ports"])

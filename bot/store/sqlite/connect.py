@@ -27,15 +27,21 @@ async def connect(path: Path, *, readonly: bool = False) -> aiosqlite.Connection
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         db = await aiosqlite.connect(path, isolation_level=None)
-    await db.execute("PRAGMA busy_timeout = 5000")
-    if not readonly:
-        # WAL: readers never block the writer. NORMAL: a commit survives a crash of the process
-        # (kill -9); only a power cut can lose the last commits. Checkpoints run off the commit
-        # path (see checkpoint_forever), which keeps commit latency flat.
-        await db.execute("PRAGMA journal_mode = WAL")
-        await db.execute("PRAGMA synchronous = NORMAL")
-        await db.execute("PRAGMA wal_autocheckpoint = 0")
-        await db.execute("PRAGMA journal_size_limit = 67108864")
+    try:
+        await db.execute("PRAGMA busy_timeout = 5000")
+        if not readonly:
+            # WAL: readers never block the writer. NORMAL: a commit survives a crash of the
+            # process (kill -9); only a power cut can lose the last commits. Checkpoints run off
+            # the commit path (see checkpoint_forever), which keeps commit latency flat.
+            await db.execute("PRAGMA journal_mode = WAL")
+            await db.execute("PRAGMA synchronous = NORMAL")
+            await db.execute("PRAGMA wal_autocheckpoint = 0")
+            await db.execute("PRAGMA journal_size_limit = 67108864")
+    except BaseException:
+        # A file that is not SQLite fails here. The connection's thread is not a daemon: left
+        # open, it would keep the process alive after the error was told.
+        await db.close()
+        raise
     return db
 
 
