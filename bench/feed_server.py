@@ -87,7 +87,10 @@ def serve(
         now = time.time()
         if rate is not None or not sent:
             sent.extend(itertools.repeat(now, n if rate is not None else 1))
-        conn.sendall(chunk)
+        try:
+            conn.sendall(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            break  # the client went away: what it read is what it read
         done += n
     took = time.time() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
