@@ -29,7 +29,7 @@ from bot.store.batch_queue import BatchQueue
 
 BATCH = 5_000  # the bot's default WRITER_BATCH_SIZE
 QUEUE = 10_000  # the bot's default WRITER_QUEUE_SIZE
-CHECKPOINT_EVERY = 10.0  # as bot.store.db.checkpoint_forever
+CHECKPOINT_EVERY = 10.0  # as bot.store.sqlite.connect.checkpoint_forever
 PRAGMAS = (
     "journal_mode = WAL",
     "synchronous = NORMAL",

@@ -46,8 +46,8 @@ from bot.core.transfers.plan import ModelStock, plan_model
 from bot.core.velocity import Pace, PaceBook
 from bot.feed.worlds import model_names, store_names
 from bot.planner import Planner
-from bot.store import db as database
-from bot.store.processor import AlertingProcessor, Submitted, load_engine, next_outbox_id
+from bot.store.processor import AlertingProcessor, Submitted
+from bot.store.sqlite.backend import SqliteBackend
 from bot.store.writer import Writer
 
 
@@ -173,12 +173,12 @@ async def first_round(stores: int, models: int, ready_arrays: float) -> None:
     shelves = chain(stores, models)
     names, shops, now = model_names(models), store_names(stores), time.time()
     with tempfile.TemporaryDirectory() as folder:
-        db = await database.connect(Path(folder) / "inventory.db")
-        await database.migrate(db)
-        engine = await load_engine(db, EngineSettings(), now=now)
-        processor = AlertingProcessor(engine, next_outbox_id=await next_outbox_id(db))
+        store = SqliteBackend(Path(folder) / "inventory.db")
+        await store.open()
+        engine = await store.load_engine(EngineSettings(), now=now)
+        processor = AlertingProcessor(engine, next_outbox_id=await store.next_outbox_id())
         writer = Writer(
-            db,
+            store,
             queue_size=10_000,
             batch_size=5_000,
             dead_letter_limit=1_000,
@@ -197,10 +197,12 @@ async def first_round(stores: int, models: int, ready_arrays: float) -> None:
 
         planner = Planner(writer.paces, engine, apply, clock=lambda: now)  # every model is due
         planned, took = await timed_async(planner.plan_round)
-        async with db.execute("SELECT count(*), coalesce(sum(quantity), 0) FROM suggestions") as c:
-            rows, pairs = await c.fetchone()
         await writer.stop()
-        await db.close()
+        async with store.db.execute(
+            "SELECT count(*), coalesce(sum(quantity), 0) FROM suggestions"
+        ) as cursor:
+            rows, pairs = await cursor.fetchone()
+        await store.close()
     print(
         f"planner's real first round (Planner.plan_round, {planned:,} models, through the "
         f"writer into SQLite): {took:.2f} s; {rows:,} suggestions stored moving {pairs:,} pairs"
