@@ -2,6 +2,7 @@
 Prometheus server would read it."""
 
 import asyncio
+import logging
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -133,6 +134,7 @@ async def test_readiness_asks_slack_when_a_token_is_set(api):
 
 
 async def test_a_feed_urls_password_and_query_show_nowhere(api, caplog):
+    caplog.set_level(logging.INFO)  # every line the bot logs by default, not only warnings
     secret = "s3cret-pass"
     bot, client, feed = await api(credentials="reader:s3cret-pass@")
     shown = feed.url.replace("//", "//***@")
