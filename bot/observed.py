@@ -10,6 +10,7 @@ from typing import Protocol
 from bot.api.metrics import Readings
 from bot.core.alerting.engine import AlertEngine
 from bot.feed.client import FeedClient
+from bot.leading import Leader
 from bot.planner import Planner
 from bot.slack.sender import Sender
 from bot.store.writer import Writer
@@ -23,7 +24,8 @@ class Running(Protocol):
     engine: AlertEngine | None
     sender: Sender | None
     planner: Planner | None
-    supervisor: Supervisor | None
+    supervisor: Supervisor | None  # the process's own tasks
+    leader: Leader  # its supervisor runs the leader's tasks
     feeds: Sequence[FeedClient]
 
 
@@ -74,7 +76,10 @@ def readings(bot: Running) -> Readings:
 
 
 def _restarts(bot: Running) -> Counter[str]:
-    restarts = Counter(bot.supervisor.restarts if bot.supervisor else {})
+    restarts: Counter[str] = Counter()
+    for supervisor in (bot.supervisor, bot.leader.supervisor):
+        if supervisor is not None:
+            restarts.update(supervisor.restarts)
     if bot.sender is not None:
         restarts["sender lane"] = bot.sender.restarts
     return restarts

@@ -60,6 +60,7 @@ class Leadership:
         self.lost = asyncio.Event()
         self._conn: asyncpg.Connection | None = None
         self._confirmed = float("-inf")
+        self._beat_heard = asyncio.Event()
         self._beating: asyncio.Task[None] | None = None
 
     async def wait_to_lead(self) -> int:
@@ -92,6 +93,14 @@ class Leadership:
         """The lead is still ours as far as we can tell now: confirmed within the lease."""
         return not self.lost.is_set() and self._monotonic() - self._confirmed < self.lease
 
+    async def sure(self) -> None:
+        """Return once the lead is valid (at once, mostly); wait for the heartbeat's next
+        confirmation while it is not. Never returns once the lead is lost: the leader is
+        stopped then, and with it whatever waits here."""
+        while not self.valid():
+            self._beat_heard.clear()
+            await self._beat_heard.wait()
+
     async def release(self) -> None:
         """Give the lead up (at shutdown): the lock goes with the session."""
         if self._beating is not None:
@@ -120,6 +129,7 @@ class Leadership:
                 self._lose(f"term {term} was taken by another process")
                 return
             self._confirmed = self._monotonic()
+            self._beat_heard.set()
 
     def _lose(self, why: str) -> None:
         log.error("no longer leading", extra={"term": self.term, "why": why})
