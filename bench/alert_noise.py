@@ -70,6 +70,7 @@ from tests.fakes.slack import FakeSlack
 CHANNEL = "C-STORES"
 SLACK_LATENCY = 0.1  # seconds from a call going out to its answer
 DRAIN = 900.0  # simulated seconds after the hour for what is queued to go out
+DIGEST_MINUTES = 10  # ALERT_DIGEST_MINUTES's default
 
 
 @dataclass
@@ -78,6 +79,7 @@ class Sent:
     incident_id: int
     enqueued: float
     reached: float  # when Slack had it
+    broadcast: bool = False  # a thread reply also shown in the channel
 
 
 @dataclass
@@ -94,7 +96,34 @@ class Replay:
     # flooded channel moves from the chain to the digest
     folds: dict[int, list[tuple[int, float]]] = field(default_factory=lambda: defaultdict(list))
     escalations: list[tuple[int, float]] = field(default_factory=list)  # (id, when)
+    # flood digest -> the fresh digest posted after it, which counts what the older one only
+    # showed by edits (those closed since are counted, not listed)
+    successor: dict[int, int] = field(default_factory=dict)
     muted: set[int] = field(default_factory=set)
+    severity: dict[int, Severity | None] = field(default_factory=dict)  # as last seen
+
+    def record(self, incident, now: float) -> None:
+        """What an incident's change, taken from the engine at `now`, tells the figures."""
+        if incident.kind is Kind.DIGEST and "next" in incident.detail:
+            self.successor[incident.id] = incident.detail["next"]
+        if incident.id not in self.fired and incident.kind is not Kind.DIGEST:
+            self.fired[incident.id] = (
+                incident.channel,
+                incident.kind,
+                incident.severity,
+                incident.opened_at,
+                incident.fired_at,
+            )
+        if incident.shown is Shown.FOLDED and (
+            not self.folds[incident.id] or self.folds[incident.id][-1][0] != incident.parent_id
+        ):
+            self.folds[incident.id].append((incident.parent_id, now))
+        if incident.shown is Shown.MUTED:
+            self.muted.add(incident.id)
+        before = self.severity.get(incident.id)
+        if before is not None and before is not Severity.OUT and incident.severity is Severity.OUT:
+            self.escalations.append((incident.id, now))
+        self.severity[incident.id] = incident.severity
 
 
 def replay(world, hours: float, seed: int) -> Replay:
@@ -105,41 +134,20 @@ def replay(world, hours: float, seed: int) -> Replay:
     result = Replay(hours)
     lanes: dict[str, Lane] = {}
     enqueued: dict[int, tuple[float, int, str]] = {}
-    severity: dict[int, Severity | None] = {}
+    broadcasts: dict[int, bool] = {}
     outbox_id = 0
 
     def collect(now: float) -> None:
         nonlocal outbox_id
         effects = engine.take_effects()
         for incident in effects.incidents.values():
-            if incident.id not in result.fired and incident.kind is not Kind.DIGEST:
-                result.fired[incident.id] = (
-                    incident.channel,
-                    incident.kind,
-                    incident.severity,
-                    incident.opened_at,
-                    incident.fired_at,
-                )
-            if incident.shown is Shown.FOLDED and (
-                not result.folds[incident.id]
-                or result.folds[incident.id][-1][0] != incident.parent_id
-            ):
-                result.folds[incident.id].append((incident.parent_id, now))
-            if incident.shown is Shown.MUTED:
-                result.muted.add(incident.id)
-            before = severity.get(incident.id)
-            if (
-                before is not None
-                and before is not Severity.OUT
-                and incident.severity is Severity.OUT
-            ):
-                result.escalations.append((incident.id, now))
-            severity[incident.id] = incident.severity
+            result.record(incident, now)
         for outgoing in effects.outgoing:
             outbox_id += 1
             lane = lanes.setdefault(outgoing.channel, Lane(outgoing.channel))
             lane.add(Delivery(outbox_id, outgoing.op.value, outgoing.incident_id, ""))
             enqueued[outbox_id] = (now, outgoing.incident_id, outgoing.op.value)
+            broadcasts[outbox_id] = outgoing.broadcast
         engine.forget_closed()
 
     def deliver_until(now: float) -> None:
@@ -158,7 +166,15 @@ def replay(world, hours: float, seed: int) -> Replay:
                 lane.done(head)
                 lane.finished(start + SLACK_LATENCY, head.op)
                 when, incident_id, op = enqueued[head.outbox_id]
-                result.sent[channel].append(Sent(op, incident_id, when, start + SLACK_LATENCY / 2))
+                result.sent[channel].append(
+                    Sent(
+                        op,
+                        incident_id,
+                        when,
+                        start + SLACK_LATENCY / 2,
+                        broadcasts[head.outbox_id],
+                    )
+                )
 
     end = hours * 3600
     next_tick = TICK_SECONDS
@@ -200,6 +216,30 @@ def reached(result: Replay, incident_id: int, since: float) -> float | None:
     return min(candidates) if candidates else None
 
 
+def surfaced(result: Replay, incident_id: int, since: float) -> float | None:
+    """When a new message in the channel (a post or a reply also sent to the channel, which
+    notify and show at the bottom, where an edit does neither) first showed the incident after
+    `since`: its own, or one that folds it, posted after it joined (a fresh digest carries what
+    is new)."""
+    candidates = [
+        s.reached for s in _sent_for(result, incident_id) if _new(s) and s.enqueued >= since
+    ]
+    for first, when in result.folds.get(incident_id, []):
+        parent: int | None = first
+        while parent is not None:
+            candidates += [
+                s.reached
+                for s in _sent_for(result, parent)
+                if s.op == "post" and s.enqueued >= max(since, when)
+            ]
+            parent = result.successor.get(parent)
+    return min(candidates) if candidates else None
+
+
+def _new(sent: Sent) -> bool:
+    return sent.op == "post" or (sent.op == "reply" and sent.broadcast)
+
+
 def _sent_for(result: Replay, incident_id: int) -> list[Sent]:
     return [s for sents in result.sent.values() for s in sents if s.incident_id == incident_id]
 
@@ -221,6 +261,13 @@ def report(name: str, result: Replay) -> dict:
             at = reached(result, i, when) if i in mine else None
             if at is not None:
                 out_delay.append(at - when)
+        # How long each stock-out waited for a new message to show it (an edit alone is silent).
+        outs = [(i, v[4]) for i, v in mine.items() if v[2] is Severity.OUT]
+        outs += [(i, when) for i, when in result.escalations if i in mine]
+        in_new = [surfaced(result, i, when) for i, when in outs]
+        new_delay = [
+            at - when for (_, when), at in zip(outs, in_new, strict=True) if at is not None
+        ]
         lows = {i: v for i, v in mine.items() if v[1] is Kind.LOW and v[2] is Severity.LOW}
         low_delay = [told[i] - v[4] for i, v in lows.items() if told[i] is not None]
         gates = [v[4] - v[3] for v in lows.values()]
@@ -233,6 +280,10 @@ def report(name: str, result: Replay) -> dict:
         print(f"    incidents: {len(mine)} ({kind_list}); reached no message: {len(untold)}")
         print(f"    stock-outs told (new and escalated): {len(out_delay)}, {_spread(out_delay)}")
         print(
+            f"    stock-outs in a new message: {len(new_delay)} of {len(outs)}, "
+            f"{_spread(new_delay)}"
+        )
+        print(
             f"    low-stock alerts told: {len(low_delay)}, {_spread(low_delay)} after their gate "
             f"(the gate took {_spread(gates)})"
         )
@@ -240,6 +291,7 @@ def report(name: str, result: Replay) -> dict:
             "posts_per_hour": hourly["post"],
             "untold": len(untold),
             "worst_out_s": max(out_delay, default=0.0),
+            "worst_out_in_new_message_s": max(new_delay, default=0.0),
             "worst_low_s": max(low_delay, default=0.0),
         }
     return figures
@@ -458,6 +510,7 @@ def main() -> None:
                 "ALERT_GATE_SECONDS": 60,
                 "ALERT_GROUP_SECONDS": 1,
                 "ALERT_FLOOD_LIMIT": 10,
+                "ALERT_DIGEST_MINUTES": DIGEST_MINUTES,
             }.items()
         )
     )
@@ -475,6 +528,12 @@ def main() -> None:
     print(
         f"  incidents that reached no message: random {noisy[CHANNEL]['untold']}, "
         f"realistic {calm[CHANNEL]['untold']} (target 0)"
+    )
+    print(
+        f"  every stock-out in a new message within: random world "
+        f"{noisy[CHANNEL]['worst_out_in_new_message_s'] / 60:.1f} min, realistic world "
+        f"{calm[CHANNEL]['worst_out_in_new_message_s'] / 60:.1f} min "
+        f"(target the digest interval, {DIGEST_MINUTES:g} min, plus one)"
     )
     print(
         f"  realistic world: every stock-out told within "

@@ -153,7 +153,17 @@ def _digest(view: View) -> tuple[str, str]:
     )
     lines = []
     if "since" in detail:
-        lines.append(f"New since the last digest ({date(detail['since'])}), stock-outs first.")
+        new = detail.get("new", {})
+        kinds = ", ".join(
+            f"{new[key]} {name}"
+            for key, name in [("out", "out of stock"), ("low", "low"), ("high", "overstocked")]
+            if new.get(key)
+        )
+        lines.append(
+            f"*{sum(new.values())}* new since the last digest ({date(detail['since'])})"
+            + (f": {kinds}" if kinds else "")
+            + ". Those still open are listed, stock-outs first."
+        )
     lines.append(
         f"*{view.open_members}* still open"
         + (f" ({summary})" if summary else "")

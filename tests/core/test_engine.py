@@ -122,9 +122,11 @@ def test_out_of_stock_covers_low_one_message_escalated_in_place_then_resolved():
     assert [c[0] for c in h.calls()] == ["post"]
 
     h.sale("Eaton", "ADERI", 0, 100)
-    assert h.calls() == [
-        ("update", "low", "Eaton", "ADERI", None),
-        ("reply", "low", "Eaton", "ADERI", "Now out of stock (0 left)."),
+    calls = h.engine.take_effects().outgoing
+    # An edit notifies no one: running out is also sent to the channel from the thread.
+    assert [(c.op, text(c.note), c.broadcast) for c in calls] == [
+        (Op.UPDATE, None, False),
+        (Op.REPLY, "Now out of stock (0 left).", True),
     ]
     h.sale("Eaton", "ADERI", 11, 200)  # restocked, but inside the deadband (clears at 12)
     assert h.calls()[1][4] == "Restocked to 11, still low."
@@ -452,6 +454,84 @@ def test_a_long_flood_posts_a_fresh_digest_each_interval_with_what_is_new():
     late = {s: surfaced.get(s, 1e9) - at for s, at in reported.items()}
     assert max(late.values()) <= 600 + 0.5  # each stock-out in a new message within the interval
     assert first.detail["folded"] == 1  # S10; what came after moved to the next digests
+
+
+def _flooded(h):
+    """Ten stock-outs posted, the eleventh opens the flood's digest at t=10."""
+    for n in range(11):
+        h.sale(f"S{n}", "ADERI", 0, n)
+    h.calls()
+    return h.incident(Kind.DIGEST)
+
+
+def _new_digest(h):
+    """The digest posted since the last look, if any."""
+    posted = [c for c in h.engine.take_effects().outgoing if c.op is Op.POST]
+    h.engine.forget_closed()
+    digests = [h.engine.incidents[c.incident_id] for c in posted]
+    return next((d for d in digests if d.kind is Kind.DIGEST), None)
+
+
+def _flood_with_a_low_alert(h):
+    """Ten stock-outs posted, then a low alert opens the flood: its digest's first post
+    shows it, so it is not news for the digests after."""
+    for n in range(10):
+        h.sale(f"S{n}", "ADERI", 0, n)
+    h.fire_low("Low", at=10)
+    h.tick(71)
+    h.calls()
+    return h.incident(Kind.DIGEST), h.incident(Kind.LOW, "Low", "ADERI")
+
+
+def test_a_low_alert_from_an_older_digest_that_runs_out_is_listed_in_the_next_one():
+    h = Harness(chain_min_stores=1000)
+    first, low = _flood_with_a_low_alert(h)
+    posted = []
+    for minute in range(1, 21):  # the flood goes on: a stock-out a minute
+        at = 71 + 60 * minute
+        h.sale(f"T{minute}", "ADERI", 0, at)
+        if minute == 11:
+            assert low.parent_id == first.id  # not news at the first roll: it stayed
+            h.sale("Low", "ADERI", 0, at + 1)  # runs out, folded in the older digest
+        h.tick(at + 2)
+        if (digest := _new_digest(h)) is not None:
+            posted.append((at + 2, digest))
+
+    after = [(at, d) for at, d in posted if at > 71 + 60 * 11]
+    assert after, "no digest posted after the low alert ran out"
+    at, digest = after[0]
+    assert at - (71 + 60 * 11 + 1) <= 600 + 60
+    assert digest.detail["new"]["out"] >= 2  # a new T and the low one that ran out
+    assert "Low" in {m.store for m in h.engine.view(digest.id, at).members}
+
+
+def test_a_low_alert_folded_in_a_flood_that_is_over_gets_its_own_post_when_it_runs_out():
+    h = Harness(chain_min_stores=1000)
+    first, low = _flood_with_a_low_alert(h)
+    h.tick(71 + 600)  # ten calm minutes: the flood is over, nothing new to post
+    assert "ended_at" in first.detail
+    assert _new_digest(h) is None
+
+    h.sale("Low", "ADERI", 0, 700)
+    assert h.calls()[-1][:4] == ("post", "low", "Low", "ADERI")
+    assert low.shown is Shown.MESSAGE
+    assert low.parent_id is None
+
+
+def test_news_pending_when_a_flood_ends_goes_out_in_a_last_digest():
+    h = Harness(chain_min_stores=1000)
+    digest = _flooded(h)
+    h.sale("Late", "ADERI", 0, 300)  # news only an edit has shown
+    h.tick(301)
+    assert _new_digest(h) is None
+    h.tick(10 + 600)  # ten calm minutes: the flood ends, its news in a new message
+
+    last = _new_digest(h)
+    assert last is not None
+    assert digest.detail["next"] == last.id
+    assert last.detail["new"] == {"out": 1}
+    assert "ended_at" in last.detail
+    assert [m.store for m in h.engine.view(last.id, 610).members] == ["Late"]
 
 
 def test_a_mute_with_an_end_posts_what_it_held_back_when_it_ends():

@@ -9,7 +9,7 @@ from bot.core.alerting import wording
 from bot.core.alerting.incidents import Incident, Kind, Shown
 from bot.core.alerting.ledger import Ledger
 from bot.core.alerting.machine import Severity, Side
-from bot.core.alerting.notify import Notifiers
+from bot.core.alerting.notifiers import Notifiers
 from bot.core.rules import RuleBook
 
 

@@ -20,7 +20,8 @@ from bot.core.alerting.flapping import Flapping
 from bot.core.alerting.incidents import Incident
 from bot.core.alerting.ledger import Ledger
 from bot.core.alerting.machine import AlertMachine
-from bot.core.alerting.notify import Notifiers, NotifySettings
+from bot.core.alerting.notifiers import Notifiers
+from bot.core.alerting.notify import NotifySettings
 from bot.core.alerting.ops import FeedAlerts
 from bot.core.alerting.silences import Muting, Silences
 from bot.core.alerting.stock import StockAlerts

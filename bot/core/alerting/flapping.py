@@ -8,7 +8,7 @@ from bot.core.alerting.effects import MachineKey
 from bot.core.alerting.incidents import Incident, Kind
 from bot.core.alerting.ledger import Ledger
 from bot.core.alerting.machine import AlertMachine, Side
-from bot.core.alerting.notify import Notifiers
+from bot.core.alerting.notifiers import Notifiers
 
 
 class Flapping:

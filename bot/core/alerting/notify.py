@@ -5,7 +5,10 @@ Per channel, in the manner of Alertmanager's notification pipeline:
   own message, unless the channel is flooded: more than `flood_limit` new messages in
   `flood_window` seconds (alarm practice: 10 in 10 minutes). A flooded channel gets one digest
   message that folds every new incident, edited as they come and go, until fewer than
-  `flood_exit` incidents arrive in a window;
+  `flood_exit` incidents arrive in a window. An edit notifies no one, so what only edits have
+  shown (new incidents, folded ones that ran out) is posted again in a fresh digest every
+  `digest_every` seconds, and in a last one when the flood ends with some of it still open;
+- a folded incident that runs out outside a running flood leaves for a message of its own;
 - during quiet hours non-critical incidents are held, then folded into one summary digest when
   the hours end;
 - a change to an incident with its own message edits that message (chat.update) and adds a line
@@ -17,13 +20,12 @@ Nothing is dropped: every incident ends up in its own message or in one that fol
 
 from __future__ import annotations
 
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass
 
-from bot.core.alerting.effects import Effects, Note, Op, Outgoing
+from bot.core.alerting.effects import Note, Op, Outgoing
 from bot.core.alerting.incidents import Incident, Shown
 from bot.core.alerting.ledger import Ledger
-from bot.core.rules import RuleBook
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +52,10 @@ class ChannelNotifier:
         self._posts: deque[float] = deque(maxlen=settings.flood_limit + 1)  # new messages
         self._arrivals: deque[float] = deque(maxlen=settings.flood_exit)  # new incidents
         self._flood: int | None = None  # the digest of the flood under way
-        self._news: list[int] = []  # folded into that digest since it was posted
+        # What the flood's digest has shown since it was posted only by edits: its alerts (by
+        # id) and how many of each severity (those resolved since are gone but still news).
+        self._news: list[int] = []
+        self._news_counts: Counter[str] = Counter()
         self._dirty: dict[int, bool] = {}  # folding incidents to refresh -> urgent
         self._refreshed: dict[int, float] = {}
         self._out: list[Outgoing] = []
@@ -94,6 +99,8 @@ class ChannelNotifier:
             parent = self._ledger.get(incident.parent_id)
             if parent is not None:
                 self._touch(parent, urgent=incident.critical or broadcast)
+                if incident.critical and incident.open:
+                    self._ran_out_folded(incident, now)
         # WAITING and HELD incidents are rendered as they stand when they go out.
 
     def touch(self, incident: Incident, *, urgent: bool = False) -> None:
@@ -157,6 +164,7 @@ class ChannelNotifier:
             "arrivals": list(self._arrivals),
             "flood": self._flood,
             "news": self._news,
+            "news_counts": dict(self._news_counts),
             "dirty": list(self._dirty.items()),
         }
 
@@ -167,6 +175,7 @@ class ChannelNotifier:
         self._arrivals.extend(state.get("arrivals", []))
         self._flood = state.get("flood")
         self._news = list(state.get("news", []))
+        self._news_counts = Counter(state.get("news_counts", {}))
         self._dirty = {int(k): v for k, v in state.get("dirty", [])}
 
     # -- inside ---------------------------------------------------------------------------
@@ -181,16 +190,24 @@ class ChannelNotifier:
                 self._post(incident, now)
             return
         digest = self._ledger.get(self._flood) if self._flood is not None else None
-        fresh = digest is None
         if digest is None:
             digest = self._start_digest(now, "flood")
             self._flood = digest.id
         for incident in incidents:
             self.fold(incident, digest, now)
-        if fresh:
-            self._dirty.pop(digest.id, None)
+        if self._unsent_post(digest):
+            self._dirty.pop(digest.id, None)  # its post, rendered at commit, shows them
         else:
-            self._news.extend(incident.id for incident in incidents)
+            for incident in incidents:
+                self._add_news(incident)
+
+    def _open_news(self) -> bool:
+        return any((i := self._ledger.get(n)) is not None and i.open for n in self._news)
+
+    def _unsent_post(self, incident: Incident) -> bool:
+        """Whether `incident`'s post is among the calls not taken yet: rendered at commit,
+        it will show what happened until then."""
+        return any(o.op is Op.POST and o.incident_id == incident.id for o in self._out)
 
     def _start_digest(self, now: float, reason: str) -> Incident:
         digest = self._ledger.open_digest(self.channel, now, reason)
@@ -219,9 +236,12 @@ class ChannelNotifier:
             return
         if len(arrivals) < self.settings.flood_exit:
             self._saved = False
+            if self._open_news():  # what only edits have shown goes out in a last digest
+                digest = self._roll(digest, now)
+            self._news.clear()
+            self._news_counts.clear()
             digest.detail["ended_at"] = now
             self._flood = None
-            self._news.clear()
             self._touch(digest, urgent=True)
 
     def _roll_flood_digest(self, now: float) -> None:
@@ -231,19 +251,74 @@ class ChannelNotifier:
         digest = self._ledger.get(self._flood)
         if digest is None or now - digest.opened_at < self.settings.digest_every:
             return
+        if self._news_counts:
+            self._roll(digest, now)
+
+    def _roll(self, digest: Incident, now: float) -> Incident:
+        """Post a fresh flood digest after `digest` with the news since it; returns it."""
         news = [self._ledger.get(i) for i in self._news]
+        counts = dict(self._news_counts)
         self._news.clear()
-        news = [i for i in news if i is not None and i.open and i.parent_id == digest.id]
-        if not news:
-            return
+        self._news_counts.clear()
         self._saved = False
         fresh = self._start_digest(now, "flood")
-        fresh.detail["since"] = digest.opened_at
+        fresh.detail.update(since=digest.opened_at, new=counts)
         digest.detail["next"] = fresh.id
-        for incident in news:
-            self._ledger.refold(incident, digest, fresh)
+        for incident in news:  # the open ones move; the others are counted in `new`
+            if incident is None or not incident.open:
+                continue
+            child, top = self._outermost(incident)
+            if top is digest:
+                self._ledger.refold(child, digest, fresh)
         self._flood = fresh.id
         self._touch(digest, urgent=True)
+        return fresh
+
+    def _ran_out_folded(self, incident: Incident, now: float) -> None:
+        """`incident` ran out while folded, where only an edit would show it. In the running
+        flood it is news for the next digest (moved to the current one if an older digest of
+        the flood folds it); anywhere else (a flood that is over, quiet hours, a flapping
+        notice) it leaves for a message of its own."""
+        child, top = self._outermost(incident)
+        if top is None:
+            return
+        if self._flood is None or (top.id != self._flood and not self._leads_to_flood(top)):
+            self._ledger.unfold(child, top)
+            self._touch(top, urgent=False)
+            self._release([child], now)
+            return
+        current = self._ledger.incidents[self._flood]
+        if top is not current:
+            self._ledger.refold(child, top, current)
+            self._touch(top, urgent=False)
+            self._touch(current, urgent=True)
+        if incident.id not in self._news and not self._unsent_post(current):
+            self._add_news(incident)
+
+    def _outermost(self, incident: Incident) -> tuple[Incident, Incident | None]:
+        """The message showing folded `incident` (through a chain, say), and what it folds
+        that leads to `incident`."""
+        child, top = incident, self._ledger.get(incident.parent_id)
+        while top is not None and top.shown is Shown.FOLDED:
+            child, top = top, self._ledger.get(top.parent_id)
+        return child, top
+
+    def _leads_to_flood(self, digest: Incident) -> bool:
+        """Whether `digest` is an older digest of the flood still running."""
+        seen = set()
+        while digest is not None and digest.id not in seen:
+            if digest.id == self._flood:
+                return True
+            seen.add(digest.id)
+            digest = self._ledger.get(digest.detail.get("next", -1))
+        return False
+
+    def _add_news(self, incident: Incident) -> None:
+        """A change of the flood's digest that only an edit has shown so far."""
+        self._news.append(incident.id)
+        self._news_counts[
+            incident.severity.value if incident.severity else incident.kind.value
+        ] += 1
 
     def _touch(self, parent: Incident, *, urgent: bool) -> None:
         if parent.shown is Shown.FOLDED:
@@ -270,90 +345,3 @@ class ChannelNotifier:
         self, op: Op, incident: Incident, note: Note | None = None, broadcast: bool = False
     ) -> None:
         self._out.append(Outgoing(self.channel, op, incident.id, note, broadcast))
-
-
-class Notifiers:
-    """Every channel's notifier, and what the other stages ask of them: announce a new
-    incident, tell a change, resolve, fold. A channel's notifier is made when first needed."""
-
-    def __init__(self, settings: NotifySettings, ledger: Ledger, book: RuleBook) -> None:
-        self.settings = settings
-        self._ledger = ledger
-        self._book = book
-        self.channels: dict[str, ChannelNotifier] = {}
-
-    def of(self, channel: str) -> ChannelNotifier:
-        notifier = self.channels.get(channel)
-        if notifier is None:
-            notifier = self.channels[channel] = ChannelNotifier(
-                channel, self.settings, self._ledger
-            )
-        return notifier
-
-    def quiet(self, channel: str, now: float) -> bool:
-        """The channel is in its quiet hours."""
-        config = self._book.channels.get(channel)
-        return config is not None and config.quiet is not None and config.quiet.active(now)
-
-    def announce(self, incident: Incident, now: float) -> None:
-        """A new incident for its channel."""
-        channel = incident.channel
-        self.of(channel).announce(incident, now, quiet=self.quiet(channel, now))
-
-    def changed(self, incident: Incident, now: float, note: Note | None = None) -> None:
-        """Someone acted on the incident: refresh its message, and `note` goes in its thread."""
-        self.of(incident.channel).changed(incident, now, note)
-
-    def tell(
-        self, incident: Incident, now: float, note: Note | None, *, broadcast: bool = False
-    ) -> None:
-        """The incident changed by itself: refresh its message; its thread hears `note` unless
-        the incident is snoozed (a broadcast is heard anyway)."""
-        if incident.snoozed(now) and not broadcast:
-            note = None
-        self.of(incident.channel).changed(incident, now, note, broadcast=broadcast)
-
-    def resolve(self, incident: Incident, now: float, note: Note | None) -> None:
-        """Close the incident and tell it, with `note` for its thread."""
-        self._ledger.close(incident, now)
-        self.tell(incident, now, note)
-        self._ledger.detach(incident)
-
-    def fold(self, incident: Incident, parent: Incident, now: float) -> None:
-        """Show `incident` in `parent`'s message instead of its own."""
-        self.of(incident.channel).fold(incident, parent, now)
-
-    def touch(self, incident: Incident) -> None:
-        """What a folding message shows changed: refresh it soon."""
-        self.of(incident.channel).touch(incident)
-
-    def tick(self, now: float) -> None:
-        for channel, notifier in self.channels.items():
-            notifier.tick(now, quiet=self.quiet(channel, now))
-
-    def take(self, effects: Effects) -> None:
-        """Move the calls decided, and the notifier states to persist, into `effects`."""
-        for channel, notifier in self.channels.items():
-            out = notifier.take()
-            if out:
-                effects.outgoing.extend(out)
-                # A message going out changed how its incident is shown: persist that too.
-                for outgoing in out:
-                    incident = self._ledger.get(outgoing.incident_id)
-                    if incident is not None:
-                        self._ledger.touch(incident)
-            if notifier.changed_since_saved():
-                effects.notifiers[channel] = notifier.state()
-
-    def waiting_or_held(self) -> set[int]:
-        """Incidents some channel has not sent yet."""
-        return {i for notifier in self.channels.values() for i in notifier.waiting_or_held()}
-
-    def forget(self, incident: Incident) -> None:
-        notifier = self.channels.get(incident.channel)
-        if notifier is not None:
-            notifier.forget(incident.id)
-
-    def restore(self, states: list[tuple[str, dict]]) -> None:
-        for channel, state in states:
-            self.of(channel).restore(state)

@@ -10,7 +10,7 @@ from bot.core.alerting import wording
 from bot.core.alerting.effects import Note
 from bot.core.alerting.incidents import Kind
 from bot.core.alerting.ledger import Ledger
-from bot.core.alerting.notify import Notifiers
+from bot.core.alerting.notifiers import Notifiers
 from bot.core.feed_health import FeedState
 from bot.core.feed_health import Transition as FeedTransition
 

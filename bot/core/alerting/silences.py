@@ -10,7 +10,7 @@ from bot.core.alerting import wording
 from bot.core.alerting.effects import Effects, MuteKey, Note
 from bot.core.alerting.incidents import Incident, Kind, Shown
 from bot.core.alerting.ledger import Ledger
-from bot.core.alerting.notify import Notifiers
+from bot.core.alerting.notifiers import Notifiers
 from bot.core.errors import CommandError
 
 SNOOZE_CHOICES = (3_600, 4 * 3_600, 24 * 3_600)  # the snooze buttons, and /alerts snooze's default

@@ -16,7 +16,7 @@ from bot.core.alerting.flapping import Flapping
 from bot.core.alerting.incidents import Kind, Shown
 from bot.core.alerting.ledger import Ledger
 from bot.core.alerting.machine import AlertMachine, Phase, Side, Step
-from bot.core.alerting.notify import Notifiers
+from bot.core.alerting.notifiers import Notifiers
 from bot.core.alerting.silences import Silences
 from bot.core.events import SaleEvent
 from bot.core.rules import KeyWatch, Rule, RuleBook
@@ -215,7 +215,12 @@ class StockAlerts:
                 self._notifiers.announce(incident, now)
                 self._notifiers.touch(parent)
             else:
-                self._notifiers.tell(incident, now, wording.state_line(incident, step))
+                # Running out is news for the whole channel, not only the thread's followers:
+                # the line is also sent to the channel (an edit alone notifies no one).
+                out = step is Step.ESCALATED
+                self._notifiers.tell(
+                    incident, now, wording.state_line(incident, step), broadcast=out
+                )
         elif step is Step.RESOLVED:
             incident = self._ledger.incidents[self._ledger.current.pop(key)]
             incident.level = machine.level

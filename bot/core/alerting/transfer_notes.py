@@ -10,7 +10,7 @@ from bot.core.alerting import wording
 from bot.core.alerting.effects import Note
 from bot.core.alerting.ledger import Ledger
 from bot.core.alerting.machine import Side
-from bot.core.alerting.notify import Notifiers
+from bot.core.alerting.notifiers import Notifiers
 from bot.core.errors import CommandError
 from bot.core.rules import RuleBook
 from bot.core.transfers.book import Transfer, TransferBook
