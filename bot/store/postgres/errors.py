@@ -1,0 +1,24 @@
+"""Which PostgreSQL errors a retry may cure: the writer retries a batch that met one, the sender
+a record, the sweep waits for its next turn."""
+
+from __future__ import annotations
+
+import asyncpg
+
+
+class Unreachable(Exception):
+    """The connection was lost and a new one could not be made yet (the server is down,
+    restarting or out of connection slots)."""
+
+
+TRANSIENT: tuple[type[BaseException], ...] = (
+    Unreachable,
+    OSError,  # the connection reset or refused
+    TimeoutError,
+    asyncpg.PostgresConnectionError,  # lost in the middle of a statement
+    asyncpg.OperatorInterventionError,  # shutting down, starting up, cancelled
+    asyncpg.TransactionRollbackError,  # serialization failure, deadlock
+    asyncpg.LockNotAvailableError,  # lock_timeout
+    asyncpg.InsufficientResourcesError,  # disk full, out of memory, too many connections
+    asyncpg.IdleInTransactionSessionTimeoutError,
+)
