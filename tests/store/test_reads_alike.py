@@ -198,5 +198,7 @@ async def test_both_backends_give_the_same_answers_on_the_same_data(both):
     assert {name for name, _ in CALLS} | {"ping"} == set(read_methods())
     # The story reached every kind of row the reads look at.
     assert (await sqlite.levels())[0].store == "Auburn"
-    assert await sqlite.mutes(C) and await sqlite.open_transfers() and await sqlite.dead_letters()
+    assert await sqlite.mutes(C)
+    assert await sqlite.open_transfers()
+    assert await sqlite.dead_letters()
     assert (await sqlite.suggestions())[1] >= 2
