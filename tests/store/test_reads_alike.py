@@ -4,39 +4,16 @@ after the real writer wrote the same feed and the same actions into each."""
 
 from __future__ import annotations
 
-import asyncio
 import inspect
-from datetime import time
 
 import pytest
 
-from bot.core.alerting.actions import (
-    AcceptTransfer,
-    Acknowledge,
-    DefaultRule,
-    Mute,
-    SetPlans,
-    SetQuietHours,
-    SetRule,
-    Watch,
-)
-from bot.core.alerting.engine import EngineSettings
-from bot.core.events import BadFrame, Reason, SaleEvent
-from bot.core.rules import QuietHours, Scope, Thresholds
 from bot.store.postgres.backend import PostgresBackend
 from bot.store.postgres.reads import PostgresReads
-from bot.store.processor import AlertingProcessor, Submitted
 from bot.store.reads import Reads
 from bot.store.sqlite.backend import SqliteBackend
 from bot.store.sqlite.reads import SqliteReads
-from bot.store.writer import Tick, Writer
-from tests.helpers import move
-
-C, OTHER = "C-STORES", "C-OTHER"
-NOW = 1_700_000_000.0
-# Names that sort differently byte-wise and by a language's rules.
-STORES = ["Maine", "Auburn", "apple", "Zeta", "Émile"]
-MODELS = ["ADERI", "MIRIRA", "b-model", "Éclair"]
+from tests.stories import CALLS, C, write_story
 
 
 def read_methods() -> list[str]:
@@ -63,131 +40,14 @@ def test_the_signature_check_can_fail():
     assert inspect.signature(levels) != inspect.signature(Reads.levels)
 
 
-async def fill(store: SqliteBackend | PostgresBackend) -> None:
-    """One story of a chain, written through the real writer and alert engine."""
-    await store.open()
-    clock = [NOW]
-    engine = await store.load_engine(EngineSettings(), now=NOW)
-    processor = AlertingProcessor(engine, next_outbox_id=await store.next_outbox_id())
-    writer = Writer(
-        store,
-        queue_size=1000,
-        batch_size=50,
-        dead_letter_limit=3,
-        retention_days=3650,
-        clock=lambda: clock[0],
-        processor=processor,
-    )
-    await writer.start()
-    engine.paces = writer.paces
-
-    async def apply(action):
-        future = asyncio.get_running_loop().create_future()
-        await writer.submit(Submitted(action, clock[0], future))
-        return await asyncio.wait_for(future, 10)
-
-    await apply(DefaultRule(C, Thresholds(low=10, high=80, gate_seconds=0)))
-    await apply(SetRule(C, Thresholds(low=3, high=None), "U2", store="Maine", model="ADERI"))
-    await apply(Watch(OTHER, Scope(stores=frozenset({"Maine", "Zeta"})), "U1"))
-    await apply(SetQuietHours(OTHER, QuietHours(time(22), time(7), "America/Toronto"), "U3"))
-    await apply(SetRule(OTHER, Thresholds(low=30, high=95, gate_seconds=0), "U1"))
-    for n in range(120):
-        store_name, model = STORES[n % len(STORES)], MODELS[n % len(MODELS)]
-        level = (n * 37) % 101 if n % 7 else 0
-        clock[0] = NOW + 60 * n
-        await writer.submit(SaleEvent(store_name, model, level, clock[0], f"ws://feed/{n % 2}"))
-        if n % 40 == 39:
-            await writer.submit(
-                BadFrame(Reason.NOT_JSON, "not JSON", f"junk {n}", 6, clock[0], "ws://feed/0")
-            )
-    clock[0] += 60
-    for store_name, model, level in [
-        ("Maine", "MIRIRA", 0),
-        ("Zeta", "ADERI", 2),
-        ("apple", "b-model", 5),
-    ]:
-        await writer.submit(SaleEvent(store_name, model, level, clock[0], "ws://feed/0"))
-    clock[0] += 600
-    await writer.submit(Tick(clock[0]))
-    await apply(DefaultRule(C, Thresholds()))  # answered once all the above is in
-    opened = sorted(i.id for i in engine.open_incidents() if i.channel == C)
-    await apply(Acknowledge(opened[0], "U4"))
-    await apply(Mute(opened[1], "U5", 3600.0))
-    await apply(SetPlans((("ADERI", (move(8), move(3, "Zeta", "apple"), move(2, "Émile")), 0),)))
-    accepted = min(engine.transfers.suggestions)
-    await apply(AcceptTransfer(accepted, "U6"))
-    await writer.stop()
-
-
 @pytest.fixture
 async def both(tmp_path, migrated_postgres_url):
     stores = [SqliteBackend(tmp_path / "inventory.db"), PostgresBackend(migrated_postgres_url)]
     for store in stores:
-        await fill(store)
+        await write_story(store)
     yield [await store.reads() for store in stores]
     for store in stores:
         await store.close()
-
-
-PAGE = {"after": None, "limit": 4}
-CALLS = [
-    ("levels", {}),
-    ("levels", {"store": "Maine"}),
-    ("levels", {"model": "ADERI"}),
-    ("lowest_levels", {"limit": 50}),
-    ("lowest_levels", {"store": "apple", "limit": 3}),
-    ("lowest_levels", {"stores": ["Zeta", "Émile"], "models": ["ADERI", "b-model"]}),
-    ("lowest_levels", {"stores": []}),
-    ("count_levels", {"store": "Maine"}),
-    ("count_levels", {"model": "Éclair"}),
-    ("name_lists", {}),
-    ("names_version", {}),
-    ("events", {}),
-    ("events", {"after_id": 50, "limit": 7}),
-    ("first_event_id_since", {"at": NOW + 60 * 33.5}),
-    ("first_event_id_since", {"at": NOW + 10**7}),
-    ("event_count", {}),
-    ("dead_letters", {}),
-    ("bad_frame_counts", {}),
-    ("sales_since", {"since": NOW + 60 * 100, "limit": 5}),
-    (
-        "sales_since",
-        {"since": NOW, "stores": ["Maine"], "models": ["ADERI", "MIRIRA"], "limit": 50},
-    ),
-    ("open_incidents", {}),
-    ("open_incidents", {"channel": OTHER, "limit": 5}),
-    ("incident", {"incident_id": 1}),
-    ("incident", {"incident_id": 9999}),
-    ("channel_config", {"channel_id": C}),
-    ("channel_config", {"channel_id": OTHER}),
-    ("channel_config", {"channel_id": "C-NONE"}),
-    ("config_changes", {"channel": C}),
-    ("config_changes", {"channel": OTHER, "limit": 2}),
-    ("mutes", {"channel": C}),
-    ("suggestions", {}),
-    ("suggestions", {"store": "Auburn"}),
-    ("suggestions", {"stores": ["Zeta"], "models": ["ADERI"]}),
-    ("open_transfers", {}),
-    ("open_transfers", {"model": "ADERI", "stores": ["Maine"]}),
-    ("stock_page", {"store": None, "model": None, "below": None, "above": None, **PAGE}),
-    ("stock_page", {"store": "Maine", "model": None, "below": 50, "above": 1, **PAGE}),
-    (
-        "stock_page",
-        {"store": None, "model": None, "below": None, "above": None, "after": "2.3", "limit": 5},
-    ),
-    ("names_page", {"table": "stores", **PAGE}),
-    ("names_page", {"table": "models", "after": "2", "limit": 1}),
-    ("alerts_page", {"channel": None, "store": None, "model": None, **PAGE}),
-    ("alerts_page", {"channel": C, "store": "Maine", "model": None, "after": "1", "limit": 3}),
-    ("suggestions_page", {"store": None, "model": None, **PAGE}),
-    ("suggestions_page", {"store": "apple", "model": "ADERI", "after": None, "limit": 1}),
-    ("transfers_page", {"status": "accepted", "store": None, "model": None, **PAGE}),
-    ("events_page", {"store": None, "model": None, "since": None, "before": None, "limit": 10}),
-    (
-        "events_page",
-        {"store": "Zeta", "model": None, "since": NOW + 60 * 20, "before": "100", "limit": 3},
-    ),
-]
 
 
 async def test_both_backends_give_the_same_answers_on_the_same_data(both):
