@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/commands.py            # about a minute, most of it writing the data
     .venv/bin/python bench/commands.py --quick    # 100,000 levels
+    .venv/bin/python bench/commands.py --database-url URL   # the store in PostgreSQL (bench/pg.py)
 
 1,000 stores x 1,000 models are written straight into a database with the bot's schema; then
 the real bot runs in HTTP mode against a local Slack (tests/fakes/slack.py) and each command
@@ -30,10 +31,13 @@ from bot.config import Settings
 from bot.feed.worlds import model_names, store_names
 from bot.logs import setup_logging
 from bot.runtime import Bot
+from bot.store.move import move
 from bot.store.sqlite import connect as database
 from bot.web import WebServer
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from pg import emptied  # bench/pg.py, beside this file
+
 from tests.fakes.slack import Driver, FakeSlack
 
 SECRET = "bench-secret"
@@ -118,13 +122,17 @@ async def baseline(slack: FakeSlack) -> list[float]:
         await server.stop()
 
 
-async def main(stores: int, models: int) -> None:
+async def main(stores: int, models: int, database_url: str | None = None) -> None:
     setup_logging("WARNING")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bench.db"
         started = time.perf_counter()
         await write_levels(path, stores, models)
         print(f"wrote {stores * models:,} levels in {time.perf_counter() - started:.0f} s")
+        if database_url:  # the same data, moved to PostgreSQL as `inventory-bot migrate` does
+            store = await emptied(database_url)
+            moved = await move(path, database_url, retention_days=30)
+            print(f"moved them to PostgreSQL in {moved.seconds:.1f} s")
         async with FakeSlack() as slack:
             bare = await baseline(slack)
             bot = Bot(
@@ -140,6 +148,8 @@ async def main(stores: int, models: int) -> None:
                     log_level="WARNING",
                 )
             )
+            if database_url:
+                bot.store = store  # the sender's records stay in the SQLite file for now
             await bot.start()
             # The planner's first round plans every model; commands are timed after it.
             await bot.planner.wait_for(lambda s: s.rounds >= 1)
@@ -183,6 +193,11 @@ async def main(stores: int, models: int) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="100,000 levels instead of 1,000,000")
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="store in PostgreSQL at URL, emptied first (see bench/pg.py), instead of SQLite",
+    )
     args = parser.parse_args()
     size = 316 if args.quick else 1000
-    asyncio.run(main(size, size))
+    asyncio.run(main(size, size, args.database_url))

@@ -146,13 +146,14 @@ async def configure_channels(path: Path, count: int, *, wide: bool = False) -> N
     through the normal stock range, so each sale is watched by about 22 channels and restocked
     shelves keep opening overstock gates.
     """
+    from pg import store_for  # noqa: PLC0415
+
     from bot.core.alerting.actions import SetRule, Watch  # noqa: PLC0415
     from bot.core.alerting.engine import AlertEngine, EngineSettings  # noqa: PLC0415
     from bot.core.rules import RuleBook, Scope, Thresholds  # noqa: PLC0415
     from bot.feed.worlds import model_names, store_names  # noqa: PLC0415
     from bot.store.batch import Batch  # noqa: PLC0415
     from bot.store.processor import AlertingProcessor  # noqa: PLC0415
-    from bot.store.sqlite.backend import SqliteBackend  # noqa: PLC0415
 
     stores, models = store_names(STORES), model_names(MODELS)
     engine = AlertEngine(RuleBook(), EngineSettings())
@@ -183,7 +184,7 @@ async def configure_channels(path: Path, count: int, *, wide: bool = False) -> N
         engine.apply(Watch(channel, Scope(models=frozenset(mine)), "bench"), 0.0)
         rule(channel)
         rule(channel, model=mine[0], low=15)
-    store = SqliteBackend(path)
+    store = await store_for(path)
     await store.open()
     alerts = AlertingProcessor(engine, next_outbox_id=1).prepare([], 0.0)
     await store.write(Batch([], [], [], [], [], [], [], [], alerts=alerts))
@@ -195,6 +196,8 @@ async def run_bot(
 ) -> Result:
     # Imported here so that the baseline's process never loads the bot's modules: each
     # pipeline's resident memory is its own.
+    from pg import store_for  # noqa: PLC0415
+
     from bot.config import Settings  # noqa: PLC0415
     from bot.logs import setup_logging  # noqa: PLC0415
     from bot.runtime import Bot  # noqa: PLC0415
@@ -210,6 +213,7 @@ async def run_bot(
         log_level="WARNING",
     )
     bot = Bot(settings, transport=_Discard())
+    bot.store = await store_for(path)  # SQLite at `path`, or PostgreSQL with --database-url
     commits: list[tuple[float, int]] = []
     await bot.start()
     bot.writer.commit_hooks.append(lambda events, at: commits.append((time.time(), len(events))))
@@ -345,7 +349,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="smaller counts, same shape")
     parser.add_argument("--rounds", type=int, default=3, help="flat-out rounds (median taken)")
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="the bot stores in PostgreSQL at URL, emptied before each run (see bench/pg.py); "
+        "the baseline stays SQLite",
+    )
     args = parser.parse_args()
+    if args.database_url:
+        os.environ["BENCH_DATABASE_URL"] = args.database_url  # the pipelines' processes read it
     scale = 0.1 if args.quick else 1.0
     print(
         f"ingest benchmark: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "

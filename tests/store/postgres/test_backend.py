@@ -44,6 +44,7 @@ def own_server():
     # The test servers skip that for speed, and a crash would lose acknowledged commits.
     server.admin("ALTER SYSTEM SET synchronous_commit = on")
     server.admin("SELECT pg_reload_conf()")
+    server.admin("CHECKPOINT")  # what came before (the bot's role) on disk too
     yield server
     server.stop()
 
