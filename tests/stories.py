@@ -32,28 +32,42 @@ STORES = ["Maine", "Auburn", "apple", "Zeta", "Émile"]
 MODELS = ["ADERI", "MIRIRA", "b-model", "Éclair"]
 
 
+class Alerting:
+    """The real writer with the alert engine on an opened store, at a clock the story moves;
+    `apply` submits an action and returns what the engine made of it, once committed."""
+
+    def __init__(self, store: SqliteBackend | PostgresBackend, now: float) -> None:
+        self.store = store
+        self.clock = [now]
+
+    async def start(self) -> Alerting:
+        store = self.store
+        self.engine = await store.load_engine(EngineSettings(), now=self.clock[0])
+        processor = AlertingProcessor(self.engine, next_outbox_id=await store.next_outbox_id())
+        self.writer = Writer(
+            store,
+            queue_size=1000,
+            batch_size=50,
+            dead_letter_limit=3,
+            retention_days=3650,
+            clock=lambda: self.clock[0],
+            processor=processor,
+        )
+        await self.writer.start()
+        self.engine.paces = self.writer.paces
+        return self
+
+    async def apply(self, action: object) -> object:
+        future = asyncio.get_running_loop().create_future()
+        await self.writer.submit(Submitted(action, self.clock[0], future))
+        return await asyncio.wait_for(future, 10)
+
+
 async def write_story(store: SqliteBackend | PostgresBackend) -> None:
     """One story of a chain, written through the real writer and alert engine."""
     await store.open()
-    clock = [NOW]
-    engine = await store.load_engine(EngineSettings(), now=NOW)
-    processor = AlertingProcessor(engine, next_outbox_id=await store.next_outbox_id())
-    writer = Writer(
-        store,
-        queue_size=1000,
-        batch_size=50,
-        dead_letter_limit=3,
-        retention_days=3650,
-        clock=lambda: clock[0],
-        processor=processor,
-    )
-    await writer.start()
-    engine.paces = writer.paces
-
-    async def apply(action):
-        future = asyncio.get_running_loop().create_future()
-        await writer.submit(Submitted(action, clock[0], future))
-        return await asyncio.wait_for(future, 10)
+    running = await Alerting(store, NOW).start()
+    clock, writer, engine, apply = running.clock, running.writer, running.engine, running.apply
 
     await apply(DefaultRule(C, Thresholds(low=10, high=80, gate_seconds=0)))
     await apply(SetRule(C, Thresholds(low=3, high=None), "U2", store="Maine", model="ADERI"))

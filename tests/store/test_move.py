@@ -3,7 +3,6 @@ into an empty PostgreSQL database, where the PostgreSQL store runs on as the SQL
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 
 import asyncpg
@@ -16,11 +15,9 @@ from bot.core.rules import Thresholds
 from bot.core.velocity import PaceBook
 from bot.store.move import TABLES, MoveError, move
 from bot.store.postgres.backend import PostgresBackend
-from bot.store.processor import AlertingProcessor, Submitted
 from bot.store.sqlite.backend import SqliteBackend
-from bot.store.writer import Writer
 from tests.helpers import BOT, free_port
-from tests.stories import CALLS, NOW, write_story
+from tests.stories import CALLS, NOW, Alerting, write_story
 
 FOREVER = "36500"  # days of events to copy: every event of the story
 
@@ -92,25 +89,12 @@ async def test_the_moved_database_takes_new_sales_and_changes_without_clashing_i
     before = await state_of(SqliteBackend(written))
     store = PostgresBackend(postgres_url)
     await store.open()
-    engine = await store.load_engine(EngineSettings(), now=NOW + 86_400)
-    processor = AlertingProcessor(engine, next_outbox_id=await store.next_outbox_id())
-    writer = Writer(
-        store,
-        queue_size=10,
-        batch_size=10,
-        dead_letter_limit=3,
-        retention_days=36500,
-        processor=processor,
-    )
-    await writer.start()
+    bot = await Alerting(store, NOW + 86_400).start()
     try:
-        await writer.submit(SaleEvent("Maine", "ADERI", 0, NOW + 86_400, "ws://feed/0"))
-        future = asyncio.get_running_loop().create_future()
-        rule = SetRule("C-STORES", Thresholds(low=4, high=None), "U9", store="Zeta")
-        await writer.submit(Submitted(rule, NOW + 86_400, future))
-        await asyncio.wait_for(future, 10)
+        await bot.writer.submit(SaleEvent("Maine", "ADERI", 0, NOW + 86_400, "ws://feed/0"))
+        await bot.apply(SetRule("C-STORES", Thresholds(low=4, high=None), "U9", store="Zeta"))
     finally:
-        await writer.stop()
+        await bot.writer.stop()
         await store.close()
     conn = await asyncpg.connect(postgres_url)
     try:
