@@ -69,6 +69,7 @@ class Planner:
         self._default_low = default_low
         self._clock = clock
         self._dirty: set[str] = set(paces.shelves)  # the first round plans every model
+        self._planned: set[str] = set()  # models planned since the start
         self._lows: dict[str, tuple[int, int, np.ndarray]] = {}
         self.stats = PlannerStats()
         self._rounds = asyncio.Condition()
@@ -110,6 +111,7 @@ class Planner:
         except BaseException:
             self._dirty.update(due[handed:])  # not planned after all: next round, again
             raise
+        self._planned.update(due)
         stats = self.stats
         stats.rounds += 1
         stats.models_planned += len(due)
@@ -118,6 +120,21 @@ class Planner:
         async with self._rounds:
             self._rounds.notify_all()
         return len(due)
+
+    def unplanned(self, model: str | None) -> str | None:
+        """Why `model`'s transfers (all models' for None) are not planned yet, for a person;
+        None if they are: a plan with no suggestion then means no transfer would help."""
+        if self.stats.rounds == 0:
+            return (
+                "The first transfer plan since the bot started is still being made: "
+                "ask again in a minute."
+            )
+        if model is not None and model not in self._planned:
+            return (
+                f"{model} first sold since the last plan: it is planned within "
+                f"{self._every:g} s. Ask again then."
+            )
+        return None
 
     async def wait_for(self, predicate: Callable[[PlannerStats], bool]) -> None:
         """Wait until `predicate(stats)` holds after some round (wrap in a timeout)."""

@@ -120,7 +120,7 @@ class Bot:
             )
         # The sender loads what an earlier run left undelivered before the writer can commit
         # anything new, so no row is queued twice.
-        self.sender = Sender(s.database_path, self._transport, clock=self.clock)
+        self.sender = Sender(self.store.deliveries(), self._transport, clock=self.clock)
         await self.sender.start()
         processor.outbox_listeners.append(self.sender.enqueue)
         self.writer = Writer(
@@ -213,6 +213,7 @@ class Bot:
                 admins=frozenset(s.admin_user_ids),
                 engine_settings=self.engine_settings,
                 clock=self.clock,
+                unplanned=lambda model: self.planner.unplanned(model) if self.planner else None,
             )
         )
         self.web = WebServer(s.http_host, s.http_port)

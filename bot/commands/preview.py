@@ -1,13 +1,18 @@
 """`/thresholds preview low=5 ...`: what a proposed rule would have said over the last day,
 beside what the current rules said, by replaying the stored sales through two fresh engines.
-Nothing is saved."""
+Nothing is saved.
+
+A day can be a million sales, seconds of work: it must never hold up the feed or Slack's
+acknowledgements. The sales are read a chunk at a time and replayed in a worker thread, one
+preview at a time for the whole bot and one per channel (a second one is told to wait)."""
 
 from __future__ import annotations
 
+from bot.commands.parse import Usage
 from bot.commands.replies import Reply, answer
 from bot.commands.request import Context, Request
 from bot.core.alerting.engine import AlertEngine
-from bot.core.replay import Tally, tally
+from bot.core.replay import Counting, Tally
 from bot.core.rules import Channel, Rule, RuleBook, Thresholds
 from bot.mrkdwn import escape
 
@@ -19,22 +24,38 @@ SETTLE = 30.0  # seconds ticked on after the last sale, so grouping windows clos
 async def preview(
     ctx: Context, request: Request, store: str, model: str, proposed: Thresholds
 ) -> Reply:
+    previews = ctx.previews
+    if request.channel in previews.running:
+        raise Usage("A preview for this channel is running already: its answer comes soon.")
+    previews.running.add(request.channel)
+    try:
+        return await _preview(ctx, request, store, model, proposed)
+    finally:
+        previews.running.discard(request.channel)
+
+
+async def _preview(
+    ctx: Context, request: Request, store: str, model: str, proposed: Thresholds
+) -> Reply:
     channel = await ctx.reads.channel_config(request.channel)
     scope = channel.scope
-    stores = {store} if store else scope.stores
-    models = {model} if model else scope.models
-    since = ctx.clock() - PREVIEW_HOURS * 3600
-    sales, more = await ctx.reads.sales_since(
-        since, stores=stores, models=models, limit=PREVIEW_MAX_SALES
-    )
     changed = Channel(channel.id, scope, channel.quiet, dict(channel.rules))
     rule = Rule(channel.id, store, model, proposed, request.user, 0)
     changed.rules[(store, model)] = rule
-    now_count = _replay(ctx, channel, sales)
-    new_count = _replay(ctx, changed, sales)
+    replays = [_counting(ctx, channel), _counting(ctx, changed)]
+    chunks, more = await ctx.reads.sales_since(
+        ctx.clock() - PREVIEW_HOURS * 3600,
+        stores={store} if store else scope.stores,
+        models={model} if model else scope.models,
+        limit=PREVIEW_MAX_SALES,
+    )
+    async for chunk in chunks:
+        await ctx.previews.work(_feed, replays, chunk)
+    now_count, new_count = await ctx.previews.work(_finish, replays)
     limited = f" (the latest {PREVIEW_MAX_SALES:,})" if more else ""
+    replayed = f"{now_count.sales:,} sales"
     lines = [
-        f"Replaying the last {PREVIEW_HOURS} h of stored sales{limited}: {len(sales):,} sales.",
+        f"Replaying the last {PREVIEW_HOURS} h of stored sales{limited}: {replayed}.",
         f"*With {escape(rule.describe())}:* {_tally_line(new_count)}",
         f"*With the current rules:* {_tally_line(now_count)}",
         "Nothing was saved. `/thresholds set ...` with the same values saves it.",
@@ -42,9 +63,19 @@ async def preview(
     return answer("Preview", lines)
 
 
-def _replay(ctx: Context, channel: Channel, sales: list) -> Tally:
+def _counting(ctx: Context, channel: Channel) -> Counting:
     engine = AlertEngine(RuleBook({channel.id: channel}), ctx.engine_settings)
-    return tally(engine, sales, tick=1.0, settle=SETTLE)
+    return Counting(engine, tick=1.0, settle=SETTLE)
+
+
+def _feed(replays: list[Counting], chunk: list) -> None:
+    for replay in replays:
+        replay.feed(chunk)
+
+
+def _finish(replays: list[Counting]) -> tuple[Tally, Tally]:
+    now_count, new_count = (replay.finish() for replay in replays)
+    return now_count, new_count
 
 
 def _tally_line(t: Tally) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from bot.commands.names import Names
 from bot.commands.parse import Usage
+from bot.commands.previews import Previews
 from bot.core.alerting.actions import Apply
 from bot.core.alerting.engine import EngineSettings
 from bot.store.reads import Reads
@@ -33,6 +34,10 @@ class Context:
     admins: frozenset[str] = frozenset()  # who may change rules; empty: everyone
     engine_settings: EngineSettings = field(default_factory=EngineSettings)
     clock: Callable[[], float] = time.time
+    previews: Previews = field(default_factory=Previews)
+    # Why the transfers of a model (or of all, for None) were not planned yet; None once they
+    # were (the planner's answer).
+    unplanned: Callable[[str | None], str | None] = lambda _model: None
     names: Names = field(init=False)
 
     def __post_init__(self) -> None:

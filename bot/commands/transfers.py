@@ -49,7 +49,11 @@ async def transfers(ctx: Context, request: Request, tokens: list[str]) -> Reply:
     if total > len(suggested):
         shown = len(suggested)
         lines.append(f"… and {more(total, shown)} more; name a store or model to narrow.")
-    if not suggested:
+    waiting = ctx.unplanned(where.get("model"))
+    if waiting:
+        # Never "nothing would help" about what was not planned yet.
+        lines.append(f":hourglass_flowing_sand: {waiting}")
+    elif not suggested:
         lines.append(
             "No transfer would help now: no store is short where another has stock to spare."
         )

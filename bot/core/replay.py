@@ -1,6 +1,6 @@
 """Replaying sales through an alert engine, with the time between them ticking as the bot's
 ticker does. Pure: `/thresholds preview` replays the stored day with the current and the
-proposed rules; bench/alert_noise.py replays a simulated hour."""
+proposed rules (a chunk at a time, in a worker thread); benchmarks replay a simulated hour."""
 
 from __future__ import annotations
 
@@ -12,35 +12,6 @@ from bot.core.alerting.effects import Effects, Op
 from bot.core.alerting.engine import AlertEngine
 
 Sale = tuple[float, str, str, int]  # (when, store, model, level)
-
-
-def replay(
-    engine: AlertEngine,
-    sales: Iterable[Sale],
-    *,
-    tick: float,
-    until: float | None = None,
-    observe: Callable[[Effects, float], None] | None = None,
-) -> float | None:
-    """Feed `sales` (in time order) to `engine`, ticking every `tick` seconds of their own
-    time, then on until `until`; `observe` sees the effects after each step. Returns the last
-    time ticked, or None if there was nothing to replay."""
-    next_tick: float | None = None
-    for at, store, model, level in sales:
-        if next_tick is None:
-            next_tick = at
-        while next_tick <= at:
-            engine.tick(next_tick)
-            _settle(engine, observe, next_tick)
-            next_tick += tick
-        engine.sale(store, model, level, at)
-        _settle(engine, observe, at)
-    if next_tick is not None and until is not None:
-        while next_tick <= until:
-            engine.tick(next_tick)
-            _settle(engine, observe, next_tick)
-            next_tick += tick
-    return None if next_tick is None else next_tick - tick
 
 
 @dataclass
@@ -70,17 +41,76 @@ class Tally:
             self.incidents[name] += 1
 
 
+class Replayer:
+    """Feeds sales (in time order, in as many pieces as they come) to `engine`, ticking every
+    `tick` seconds of their own time; `observe` sees the effects after each step."""
+
+    def __init__(
+        self,
+        engine: AlertEngine,
+        *,
+        tick: float,
+        observe: Callable[[Effects, float], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.tick = tick
+        self.observe = observe
+        self.next_tick: float | None = None
+
+    def feed(self, sales: Iterable[Sale]) -> None:
+        """The next sales, after those fed before."""
+        for at, store, model, level in sales:
+            if self.next_tick is None:
+                self.next_tick = at
+            self._tick_until(at)
+            self.engine.sale(store, model, level, at)
+            self._settle(at)
+
+    def finish(self, until: float) -> float | None:
+        """Tick on until `until`; returns the last time ticked (None if nothing was fed)."""
+        if self.next_tick is None:
+            return None
+        self._tick_until(until)
+        return self.next_tick - self.tick
+
+    def _tick_until(self, at: float) -> None:
+        while self.next_tick is not None and self.next_tick <= at:
+            self.engine.tick(self.next_tick)
+            self._settle(self.next_tick)
+            self.next_tick += self.tick
+
+    def _settle(self, now: float) -> None:
+        effects = self.engine.take_effects()
+        if self.observe is not None:
+            self.observe(effects, now)
+        self.engine.forget_closed()
+
+
+class Counting:
+    """A replay that counts what it would have put in Slack (see Tally); time ticks on for
+    `settle` seconds after the last sale so that grouping windows close and what they hold is
+    counted."""
+
+    def __init__(self, engine: AlertEngine, *, tick: float, settle: float) -> None:
+        self.tally = Tally()
+        self.settle = settle
+        self._last: float | None = None
+        self._replayer = Replayer(engine, tick=tick, observe=self.tally)
+
+    def feed(self, sales: list[Sale]) -> None:
+        self.tally.sales += len(sales)
+        if sales:
+            self._last = sales[-1][0]
+        self._replayer.feed(sales)
+
+    def finish(self) -> Tally:
+        if self._last is not None:
+            self._replayer.finish(self._last + self.settle)
+        return self.tally
+
+
 def tally(engine: AlertEngine, sales: list[Sale], *, tick: float, settle: float) -> Tally:
-    """Replay and count; time ticks on for `settle` seconds after the last sale so that
-    grouping windows close and what they hold is counted."""
-    counted = Tally(sales=len(sales))
-    until = sales[-1][0] + settle if sales else None
-    replay(engine, sales, tick=tick, until=until, observe=counted)
-    return counted
-
-
-def _settle(engine: AlertEngine, observe, now: float) -> None:
-    effects = engine.take_effects()
-    if observe is not None:
-        observe(effects, now)
-    engine.forget_closed()
+    """Replay `sales` at once and count (see Counting)."""
+    counting = Counting(engine, tick=tick, settle=settle)
+    counting.feed(sales)
+    return counting.finish()

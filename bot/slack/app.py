@@ -33,6 +33,7 @@ SCOPES = {
     "commands": "the slash commands",
     "channels:history": "look for a post whose answer was lost before sending it again",
     "groups:history": "the same in private channels",
+    "channels:join": "join a public channel it posts to, so that it may read its history",
 }
 
 

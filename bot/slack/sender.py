@@ -1,10 +1,17 @@
 """The sender: delivers committed outbox rows to Slack (or the console), each exactly once.
 
-One task per channel works through that channel's lane (bot.core.delivery) in order. Before a
+One task per channel works through that channel's lane (bot.core.delivery); every Slack call,
+whatever its channel, first waits for its method's budget, which all channels share. Before a
 post or reply goes out, the attempt is recorded; after it, the message's place in Slack. If the
-answer was lost (timeout, 5xx, a crash mid-call), the next attempt first looks for the message
-by the outbox id in its metadata, so a retry never posts it twice. The sender writes only its
-own tables (deliveries, messages), in small transactions of its own.
+answer was lost (timeout, 5xx, a crash mid-call), the next attempt looks for the message before
+posting it again (bot/slack/calls.py). What each error Slack answers means for the row comes
+from one table (bot/slack/errors.py).
+
+The sender's records go through a Deliveries store (bot/store/deliveries.py). When the
+database refuses a write (locked by someone else past the busy timeout, disk full), the lane
+backs off and tries again, from where it was: a message Slack already has is never sent again
+to get its record written. A lane's task that ends on an error nobody expected is logged with
+the error and started again.
 """
 
 from __future__ import annotations
@@ -16,28 +23,37 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 
-import aiosqlite
-
-from bot.core.delivery import BLOCKED_PROBE, Delivery, Lane
+from bot.core.delivery import (
+    BLOCKED_PROBE,
+    METHODS,
+    MIN_INTERVAL,
+    RATE_LIMITED_WAIT,
+    Budgets,
+    Delivery,
+    Lane,
+)
 from bot.core.throttle import LogThrottle
+from bot.slack.calls import SlackCalls
+from bot.slack.errors import UNKNOWN_TRIES
 from bot.slack.payload import render_payload
 from bot.slack.transport import (
     AuthRefused,
     ChannelRefused,
-    Posted,
     RateLimited,
     Rejected,
     Retry,
     Transport,
 )
-from bot.store.processor import OutboxRow
-from bot.store.sqlite import connect as database
+from bot.store.batch import OutboxRow
+from bot.store.deliveries import Deliveries, StorageError
 
 log = logging.getLogger(__name__)
 
 STOP_GRACE = 5.0  # seconds a call under way may take to finish at shutdown
+RESTART_AFTER = 1.0  # seconds before a lane's task that died is started again (doubling)
+RESTART_CAP = 60.0
+POISON_AFTER = 3  # a row its lane's task died on this many times is given up
 
 
 class Sender:
@@ -46,52 +62,59 @@ class Sender:
 
     def __init__(
         self,
-        database_path: Path,
+        deliveries: Deliveries,
         transport: Transport,
         *,
-        min_interval: float = 1.0,
+        budgets: Budgets | None = None,
+        min_interval: float = MIN_INTERVAL,
+        rate_limited_wait: float = RATE_LIMITED_WAIT,
+        restart_after: float = RESTART_AFTER,
+        unknown_tries: int = UNKNOWN_TRIES,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._path = database_path
+        self.deliveries = deliveries
         self.transport = transport
+        self.budgets = budgets if budgets is not None else Budgets()
+        self._calls = SlackCalls(transport, deliveries, self.budgets, clock)
         self._min_interval = min_interval
+        self._rate_limited_wait = rate_limited_wait
+        self._restart_after = restart_after
+        self._unknown_tries = unknown_tries
         self._clock = clock
-        self._db: aiosqlite.Connection | None = None
         self._lanes: dict[str, Lane] = {}
         self._wake: dict[str, asyncio.Event] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
-        self._busy: set[str] = set()
+        self._current: dict[str, Delivery] = {}  # channel -> the row its task is working on
+        self._restarts: dict[str, int] = {}
+        self._restart_timers: dict[str, asyncio.TimerHandle] = {}
         self._stopping = False
-        self._locations: dict[int, Posted] = {}
+        self._queued: set[int] = set()  # outbox ids in a lane now
         self._auth_refused: str | None = None
         self._auth_probe_at = 0.0
+        self._storage_error: str | None = None
         self._idle = asyncio.Condition()
         self._throttle = LogThrottle(300.0)
-        self.counts: Counter[tuple[str, str]] = Counter()  # (op, outcome) -> calls
+        self.counts: Counter[tuple[str, str]] = Counter()  # (op, outcome) -> deliveries
+        self.storage_failures = 0  # database reads or writes that failed (and were retried)
+        self.restarts = 0  # lanes' tasks started again after an unexpected error
 
     async def start(self) -> None:
-        """Open the sender's connection and queue every row not yet delivered."""
-        self._db = await database.connect(self._path)
-        async with self._db.execute(
-            "SELECT o.id, o.channel, o.op, o.incident_id, o.payload, d.attempts, "
-            "d.first_attempt_at, o.created_at "
-            "FROM outbox o LEFT JOIN deliveries d ON d.outbox_id = o.id "
-            "WHERE d.state IS NULL OR d.state = 'trying' ORDER BY o.id"
-        ) as cursor:
-            rows = await cursor.fetchall()
-        for outbox_id, channel, op, incident_id, payload, attempts, first, created in rows:
+        """Open the sender's store and queue every row not yet delivered."""
+        await self.deliveries.open()
+        rows = await self.deliveries.undelivered()
+        for row in rows:
             # A row tried before a restart may have reached Slack: look before sending again.
             self._add(
-                channel,
+                row.channel,
                 Delivery(
-                    outbox_id,
-                    op,
-                    incident_id,
-                    payload,
-                    attempts or 0,
-                    first,
-                    uncertain=bool(attempts),
-                    created_at=created,
+                    row.outbox_id,
+                    row.op,
+                    row.incident_id,
+                    row.payload,
+                    row.attempts,
+                    row.first_attempt_at,
+                    uncertain=row.attempts > 0,
+                    created_at=row.created_at,
                 ),
             )
         if rows:
@@ -106,13 +129,15 @@ class Sender:
             )
 
     def pending(self) -> int:
-        """Rows not yet delivered, in all channels (including a call under way)."""
-        return sum(len(lane.queue) for lane in self._lanes.values())
+        """Rows whose Slack call is still to make, in all channels."""
+        return sum(len(lane.waiting()) for lane in self._lanes.values())
 
     def oldest_pending_at(self) -> float | None:
-        """When the oldest row not yet delivered was committed (None if none waits)."""
-        heads = [lane.queue[0].created_at for lane in self._lanes.values() if lane.queue]
-        return min(heads, default=None)
+        """When the oldest row whose Slack call is still to make was committed (None if none
+        waits)."""
+        return min(
+            (d.created_at for lane in self._lanes.values() for d in lane.waiting()), default=None
+        )
 
     def problems(self) -> dict[str, str]:
         """What Slack refuses now: channel -> reason, and "*" for the token."""
@@ -121,17 +146,29 @@ class Sender:
             found["*"] = self._auth_refused
         return found
 
+    @property
+    def calls(self) -> Counter[str]:
+        """Slack method -> calls made."""
+        return self._calls.made
+
+    def storage_problem(self) -> str | None:
+        """The database error that stops the sender recording deliveries now (None if none)."""
+        return self._storage_error
+
     async def wait_idle(self) -> None:
-        """Wait until every queued row is delivered or given up (wrap in a timeout)."""
+        """Wait until every queued row is delivered or given up, and recorded (wrap in a
+        timeout)."""
         async with self._idle:
-            await self._idle.wait_for(lambda: self.pending() == 0)
+            await self._idle.wait_for(lambda: not any(lane.queue for lane in self._lanes.values()))
 
     async def stop(self) -> None:
         """Let calls under way finish (a few seconds at most), then stop."""
         self._stopping = True
+        for timer in self._restart_timers.values():
+            timer.cancel()
         workers = list(self._workers.values())
         for channel, task in self._workers.items():
-            if channel not in self._busy:
+            if channel not in self._current:
                 task.cancel()  # waiting: nothing under way to lose
         if workers:
             _, late = await asyncio.wait(workers, timeout=STOP_GRACE)
@@ -139,28 +176,71 @@ class Sender:
                 task.cancel()
             await asyncio.gather(*workers, return_exceptions=True)
         self._workers.clear()
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
+        await self.deliveries.close()
 
     # -- inside -----------------------------------------------------------------------------
 
     def _add(self, channel: str, delivery: Delivery) -> None:
+        if delivery.outbox_id in self._queued:
+            return  # handed over twice (loaded at start, then committed): one delivery
+        self._queued.add(delivery.outbox_id)
+        if delivery.op not in METHODS:  # written by another version, or damaged
+            log.error(
+                "an outbox row asks for what the sender cannot do; it is given up",
+                extra={"channel": channel, "outbox_id": delivery.outbox_id, "op": delivery.op},
+            )
+            delivery.outcome = ("failed", f"unknown operation {delivery.op!r}")
         lane = self._lanes.get(channel)
         if lane is None:
-            lane = self._lanes[channel] = Lane(channel, min_interval=self._min_interval)
+            lane = Lane(channel, self.budgets, min_interval=self._min_interval)
+            self._lanes[channel] = lane
             self._wake[channel] = asyncio.Event()
         lane.add(delivery)
         self._wake[channel].set()
-        if channel not in self._workers:
-            self._workers[channel] = asyncio.create_task(self._work(lane), name=f"send {channel}")
+        if channel not in self._workers and not self._stopping:
+            self._start_worker(lane)
+
+    def _start_worker(self, lane: Lane) -> None:
+        self._restart_timers.pop(lane.channel, None)
+        task = asyncio.create_task(self._work(lane), name=f"send {lane.channel}")
+        self._workers[lane.channel] = task
+        task.add_done_callback(lambda done: self._worker_ended(lane, done))
+
+    def _worker_ended(self, lane: Lane, task: asyncio.Task[None]) -> None:
+        """A lane's task ended. At stop that is expected; otherwise it died of an error nobody
+        foresaw: say so with the error, and start it again after a pause (doubling)."""
+        current = self._current.pop(lane.channel, None)
+        if self._stopping:
+            return
+        error = None if task.cancelled() else task.exception()
+        if current is not None and current.outcome is None:
+            current.uncertain = True  # the call under way may have reached Slack
+            current.crashes += 1
+            if current.crashes >= POISON_AFTER:
+                # The same row, every time: give it up so the channel's other alerts go out.
+                current.outcome = ("failed", f"the sender failed on it: {error!r}")
+        restarts = self._restarts.get(lane.channel, 0)
+        delay = min(RESTART_CAP, self._restart_after * 2**restarts)
+        self._restarts[lane.channel] = restarts + 1
+        self.restarts += 1
+        log.error(
+            "the sender of a channel stopped on an unexpected error; starting it again",
+            exc_info=error,
+            extra={
+                "channel": lane.channel,
+                "error": repr(error) if error is not None else "cancelled",
+                "restart_in_s": delay,
+                "waiting": len(lane.queue),
+            },
+        )
+        loop = asyncio.get_running_loop()
+        self._restart_timers[lane.channel] = loop.call_later(delay, self._start_worker, lane)
 
     async def _work(self, lane: Lane) -> None:
         wake = self._wake[lane.channel]
         while not self._stopping:
             now = self._clock()
-            for dropped in lane.superseded():
-                await self._finish(dropped, "superseded", None, now)
+            lane.superseded()
             step = lane.next(now)
             if step is None or isinstance(step, float):
                 await self._notify_idle()
@@ -168,56 +248,92 @@ class Sender:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), step)
                 continue
-            if self._auth_refused and now < self._auth_probe_at:
+            if step.outcome is None and self._auth_refused and now < self._auth_probe_at:
                 await asyncio.sleep(self._auth_probe_at - now)
                 continue
-            self._busy.add(lane.channel)
+            # Left set if an unexpected error ends the task: _worker_ended needs to know.
+            self._current[lane.channel] = step
             try:
-                await self._deliver(lane, step, now)
-            finally:
-                self._busy.discard(lane.channel)
-                lane.finished(self._clock(), step.op)
+                if step.outcome is None:
+                    await self._deliver(lane, step, now)
+                if step.outcome is not None:
+                    await self._record(lane, step)
+            except StorageError as error:
+                self._stored_badly(lane, error)
+            self._current.pop(lane.channel, None)
+
+    async def _record(self, lane: Lane, d: Delivery) -> None:
+        """Write what became of the row; it leaves the lane once that is written."""
+        state, error = d.outcome
+        if d.where is not None:
+            await self.deliveries.remember(d.incident_id, *d.where)
+        await self.deliveries.finish(
+            d.outbox_id, state, d.attempts, d.first_attempt_at, self._clock(), error
+        )
+        lane.done(d)
+        self._queued.discard(d.outbox_id)
+        lane.stored()
+        self._restarts.pop(lane.channel, None)
+        if self._storage_error is not None:
+            self._storage_error = None
+            log.info("the sender records deliveries again", extra={"channel": lane.channel})
+
+    def _stored_badly(self, lane: Lane, error: StorageError) -> None:
+        self.storage_failures += 1
+        wait = lane.store_failed(self._clock())
+        self._storage_error = str(error)
+        if self._throttle.admit(f"storage {error}", self._clock()):
+            log.error(
+                "the sender cannot use the database; it will try again",
+                extra={
+                    "channel": lane.channel,
+                    "error": str(error),
+                    "retry_in_s": wait,
+                    "hint": "a long transaction elsewhere holds the database, or the disk is "
+                    "full; alerts wait in the outbox meanwhile",
+                },
+            )
 
     async def _deliver(self, lane: Lane, d: Delivery, now: float) -> None:
+        """Make the row's Slack call; on success or a refusal for good, settle `d.outcome`."""
         payload = render_payload(json.loads(d.payload))
-        lane.started(now)
         outcome = "sent"
         try:
-            await self._send(lane.channel, d, payload, now)
+            await self._calls.make(lane, d, payload, now)
             self._auth_refused = None
-            await self._finish(lane.done(), "sent", None, now)
+            d.outcome = ("sent", None)
         except RateLimited as error:
             outcome = "rate_limited"
-            lane.rate_limited(now, error.retry_after)
-        except Retry as error:
-            outcome = "retried"
-            wait = lane.retry_later(now, uncertain=error.uncertain)
-            if self._throttle.admit(f"retry {lane.channel}", now):
+            wait = error.retry_after if error.retry_after is not None else self._rate_limited_wait
+            self.budgets.pause(error.method, self._clock(), wait)
+            if self._throttle.admit(f"rate {error.method}", now):
                 log.warning(
-                    "Slack call failed; retrying",
-                    extra={
-                        "channel": lane.channel,
-                        "op": d.op,
-                        "error": str(error),
-                        "retry_in_s": wait,
-                    },
+                    "Slack rate-limits a method; every channel waits for it",
+                    extra={"method": error.method, "error": str(error), "retry_in_s": wait},
                 )
+        except Retry as error:
+            if error.unknown and d.attempts >= self._unknown_tries:
+                outcome = "failed"
+                self._drop(lane, d, f"{error} (an error code not known here)", now)
+            else:
+                outcome = "retried"
+                wait = lane.retry_later(d, now, uncertain=error.uncertain)
+                if self._throttle.admit(f"retry {lane.channel}", now):
+                    log.warning(
+                        "Slack call failed; retrying",
+                        extra={
+                            "channel": lane.channel,
+                            "op": d.op,
+                            "error": str(error),
+                            "retry_in_s": wait,
+                        },
+                    )
         except Rejected as error:
             outcome = "failed"
-            if self._throttle.admit(f"rejected {error}", now):
-                log.error(
-                    "Slack rejected a message; it is dropped",
-                    extra={
-                        "channel": lane.channel,
-                        "op": d.op,
-                        "incident": d.incident_id,
-                        "error": str(error),
-                    },
-                )
-            await self._finish(lane.done(), "failed", str(error), now)
+            self._drop(lane, d, str(error), now)
         except ChannelRefused as error:
             outcome = "refused"
-            lane.queue[0].attempts -= 1  # not the message's fault
+            d.attempts = max(0, d.attempts - 1)  # not the message's fault
             if lane.block(now, str(error)):
                 log.error(
                     "Slack refuses this channel; its alerts wait until it accepts them",
@@ -231,7 +347,7 @@ class Sender:
                 )
         except AuthRefused as error:
             outcome = "refused"
-            lane.queue[0].attempts -= 1
+            d.attempts = max(0, d.attempts - 1)
             first = self._auth_refused != str(error)
             self._auth_refused, self._auth_probe_at = str(error), now + BLOCKED_PROBE
             if first:
@@ -243,101 +359,22 @@ class Sender:
                         "hint": "check SLACK_BOT_TOKEN and the app's scopes",
                     },
                 )
+        finally:
+            lane.finished(self._clock(), d.op)
         self.counts[(d.op, outcome)] += 1
 
-    async def _send(self, channel: str, d: Delivery, payload: dict, now: float) -> None:
-        """Make the delivery's call; raises what the transport raises."""
-        if d.op == "post":
-            posted = await self._post_once(channel, d, payload, None, now)
-            await self._remember(d.incident_id, posted)
-            return
-        where = await self._location(d.incident_id)
-        if where is None:
-            raise Rejected("its message was never posted")
-        if d.op == "reply":
-            await self._post_once(where.channel_id, d, payload, where.ts, now)
-            return
-        try:
-            await self.transport.update(where.channel_id, where.ts, payload)
-        except Rejected as error:
-            if str(error) != "message_not_found":
-                raise
-            # Someone deleted the message: post the incident afresh.
-            posted = await self._post_once(channel, d, payload, None, now)
-            await self._remember(d.incident_id, posted)
-
-    async def _post_once(
-        self, channel: str, d: Delivery, payload: dict, thread_ts: str | None, now: float
-    ) -> Posted:
-        """Post (or reply) unless an earlier attempt already did."""
-        if d.uncertain:
-            try:
-                found = await self.transport.find(
-                    channel, d.outbox_id, since=d.first_attempt_at or now, thread_ts=thread_ts
-                )
-            except (Rejected, ChannelRefused, AuthRefused) as error:
-                found = None
-                if self._throttle.admit(f"find {error}", now):
-                    log.warning(
-                        "cannot look for an earlier attempt; sending again may show it twice",
-                        extra={
-                            "channel": channel,
-                            "error": str(error),
-                            "hint": "give the app channels:history and groups:history, and "
-                            "use channel IDs, not names",
-                        },
-                    )
-            if found is not None:
-                log.info(
-                    "found the message an earlier attempt posted",
-                    extra={"channel": channel, "outbox_id": d.outbox_id},
-                )
-                return found
-        if d.first_attempt_at is None:
-            d.first_attempt_at = now
-        await self._write(
-            "INSERT INTO deliveries (outbox_id, state, attempts, first_attempt_at) "
-            "VALUES (?, 'trying', ?, ?) ON CONFLICT (outbox_id) DO UPDATE SET "
-            "attempts = excluded.attempts",
-            (d.outbox_id, d.attempts, d.first_attempt_at),
-        )
-        if thread_ts is None:
-            return await self.transport.post(channel, payload, d.outbox_id)
-        return await self.transport.reply(channel, thread_ts, payload, d.outbox_id)
-
-    async def _remember(self, incident_id: int, posted: Posted) -> None:
-        self._locations[incident_id] = posted
-        await self._write(
-            "INSERT OR REPLACE INTO messages (incident_id, channel_id, ts) VALUES (?, ?, ?)",
-            (incident_id, posted.channel_id, posted.ts),
-        )
-
-    async def _location(self, incident_id: int) -> Posted | None:
-        found = self._locations.get(incident_id)
-        if found is None and self._db is not None:
-            async with self._db.execute(
-                "SELECT channel_id, ts FROM messages WHERE incident_id = ?", (incident_id,)
-            ) as cursor:
-                row = await cursor.fetchone()
-            if row is not None:
-                found = self._locations[incident_id] = Posted(*row)
-        return found
-
-    async def _finish(self, d: Delivery, state: str, error: str | None, now: float) -> None:
-        await self._write(
-            "INSERT INTO deliveries (outbox_id, state, attempts, first_attempt_at, done_at, "
-            "error) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (outbox_id) DO UPDATE SET "
-            "state = excluded.state, attempts = excluded.attempts, done_at = excluded.done_at, "
-            "error = excluded.error",
-            (d.outbox_id, state, d.attempts, d.first_attempt_at, now, error),
-        )
-
-    async def _write(self, sql: str, args: tuple) -> None:
-        # One statement in autocommit mode: SQLite holds the write lock only while it runs. An
-        # explicit BEGIN ... COMMIT held it across two turns of the event loop, which a busy
-        # feed makes milliseconds long, and the writer's next batch waited on it.
-        assert self._db is not None
-        await self._db.execute(sql, args)
+    def _drop(self, lane: Lane, d: Delivery, error: str, now: float) -> None:
+        if self._throttle.admit(f"rejected {error}", now):
+            log.error(
+                "Slack rejected a message; it is dropped",
+                extra={
+                    "channel": lane.channel,
+                    "op": d.op,
+                    "incident": d.incident_id,
+                    "error": error,
+                },
+            )
+        d.outcome = ("failed", error)
 
     async def _notify_idle(self) -> None:
         async with self._idle:
@@ -345,8 +382,12 @@ class Sender:
 
 
 _CHANNEL_HINTS = {
-    "not_in_channel": "invite the bot to the channel (/invite @the bot)",
-    "channel_not_found": "check the channel ID (ALERT_CHANNEL, OPS_CHANNEL or /thresholds)",
+    "not_in_channel": "invite the bot to the channel (/invite @the bot), or give the app the "
+    "channels:join scope",
+    "channel_not_found": "check the channel ID (ALERT_CHANNEL, OPS_CHANNEL or /thresholds); "
+    "a private channel needs the bot invited",
     "is_archived": "unarchive the channel or move its rules",
     "channel_is_archived": "unarchive the channel or move its rules",
+    "missing_scope": "give the app channels:history and groups:history, so it can look for a "
+    "post whose answer was lost instead of posting it twice",
 }

@@ -7,7 +7,7 @@ Names are exact (the commands resolve what a person typed first); lists are boun
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import AsyncIterator, Collection
 from typing import Protocol
 
 from bot.core.alerting.incidents import Incident
@@ -73,9 +73,11 @@ class Reads(Protocol):
         stores: Collection[str] | None = None,
         models: Collection[str] | None = None,
         limit: int,
-    ) -> tuple[list[Sale], bool]:
-        """Sales since `since`, oldest first, within a scope; at most `limit` (the latest) and
-        whether there were more."""
+        chunk: int = 10_000,
+    ) -> tuple[AsyncIterator[list[Sale]], bool]:
+        """Sales since `since`, oldest first, within a scope, in lists of at most `chunk` (so
+        a day of sales never sits in memory at once): at most `limit` (the latest), and whether
+        there were more."""
 
     # -- alerts and channels ---------------------------------------------------------------
 

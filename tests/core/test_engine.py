@@ -490,3 +490,16 @@ def test_unmuting_posts_the_open_alert_the_mute_held_back():
 
     assert ("post", "low", "Eaton", "ADERI", None) in h.calls()
     assert held.shown is Shown.MESSAGE
+
+
+def test_a_shorter_gate_fires_what_was_pending_at_the_next_tick():
+    h = Harness(Thresholds(low=10, high=80, gate_readings=3, gate_seconds=60))
+    h.sale("Eaton", "ADERI", 9, 0)  # pending: 3 readings asked, 1 in
+    h.tick(100)
+    assert h.calls() == []
+    h.engine.apply(
+        SetRule(C, Thresholds(low=10, high=80, gate_readings=1, gate_seconds=60), "U"), 100
+    )
+    h.tick(101)
+    h.tick(103)
+    assert ("post", "low", "Eaton", "ADERI", None) in h.calls()

@@ -1,22 +1,55 @@
 """A local Slack: the Web API methods the bot calls, served over real HTTP by aiohttp.
 
-The bot reaches it through its normal slack_sdk client (SLACK_API_URL). It keeps channels and
-their messages (with threads, edits and metadata), checks the bot token, records every call,
-and can be told to fail: a 429 with Retry-After, a 500, or a call that takes effect but whose
-answer comes too late or never (the case that tests "never posted twice").
+The bot reaches it through its normal slack_sdk client (SLACK_API_URL). It refuses what Slack
+refuses, with Slack's own error codes:
+- the token (`invalid_auth`, `not_authed`) and its scopes (`missing_scope`; by default the app
+  has the scopes manifests/http.json declares, as if installed from it);
+- channels: public or private, the bot a member or not, archived. A post to a public channel
+  the bot never joined needs `chat:write.public` (else `not_in_channel`); a private channel it is
+  not in does not exist for it (`channel_not_found`). Reading history needs membership
+  (`not_in_channel`) and `channels:history` or `groups:history`; `conversations.join` makes the
+  bot a member of a public channel (`channels:join`);
+- message content (tests/fakes/block_kit.py): `no_text`, `invalid_blocks`, `msg_too_long`,
+  metadata of the documented shape, text truncated past 40,000 characters;
+- `chat.update` of a message only if the bot posted it (`cant_update_message`);
+- rate limits (tests/fakes/rate_limits.py): 429 with an integer Retry-After past one post a
+  second per channel (short bursts pass) or past a method's budget for the workspace.
+History and thread replies come newest (replies: oldest) first, `limit` at a time, with
+`has_more` and a `response_metadata.next_cursor` for the next page.
+
+Tests can also script faults: `fail()` with a Fault (a 429, a 500, an `ok: false` code on HTTP
+200, a call that takes effect but whose answer comes too late or never), or `refuse()` to have
+a method answer an error code by name.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import ClientSession, ClientTimeout, web
 from slack_sdk.signature import SignatureVerifier
+
+from tests.fakes.block_kit import kept_text, parsed, refusal
+from tests.fakes.rate_limits import POST_BURST, POST_RATE, RateLimits, Tier
+
+BOT_USER = "UBOT"
+BOT_ID = "BBOT"
+MANIFEST = Path(__file__).resolve().parents[2] / "manifests" / "http.json"
+HISTORY_LIMIT = (100, 999)  # conversations.history: default and most messages a page
+REPLIES_LIMIT = (1000, 1000)
+
+
+def installed_scopes() -> set[str]:
+    """The bot scopes the app's manifest asks for: what an install from it grants."""
+    return set(json.loads(MANIFEST.read_text())["oauth_config"]["scopes"]["bot"])
 
 
 @dataclass
@@ -37,6 +70,7 @@ class Message:
     thread_ts: str | None = None
     broadcast: bool = False
     edits: list[dict] = field(default_factory=list)  # earlier versions, oldest first
+    user: str = BOT_USER  # who posted it: the bot, or a person
 
 
 @dataclass
@@ -47,6 +81,7 @@ class Fault:
     apply: bool = False  # take effect before answering
     delay: float = 0.0  # seconds before answering (or never, with hang)
     hang: bool = False
+    body: dict | None = None  # with apply: answer this instead of the real answer
 
 
 class FakeSlack:
@@ -59,21 +94,30 @@ class FakeSlack:
         app_token: str = "xapp-test-token",
         channels: tuple[str, ...] = ("C-STORES", "C-MERCH", "C-OPS"),
         not_member: tuple[str, ...] = (),
+        private: tuple[str, ...] = (),
+        scopes: set[str] | None = None,
+        tiers: dict[str, Tier] | None = None,
+        post_rate: float = POST_RATE,
+        post_burst: float = POST_BURST,
     ) -> None:
         self.token = token
         self.app_token = app_token
         self.channels = set(channels)
+        self.not_member = set(not_member)  # channels the bot is not in
+        self.private = set(private)  # private channels; the others are public
+        self.archived: set[str] = set()
+        self.scopes = installed_scopes() if scopes is None else set(scopes)
+        self.limits = RateLimits(tiers, post_rate=post_rate, post_burst=post_burst)
         self.responses: dict[str, list[dict]] = defaultdict(list)  # response_url id -> posts
         self.views: dict[str, list[dict]] = defaultdict(list)  # user -> published home views
         self.socket: web.WebSocketResponse | None = None
         self.socket_connections = 0
         self._acks: dict[str, asyncio.Future] = {}
-        self.not_member = set(not_member)
         self.calls: list[Call] = []
         self.messages: list[Message] = []
         self.faults: dict[str, deque[Fault | None]] = defaultdict(deque)
         self.changed = asyncio.Condition()
-        self._ts = 0
+        self._last_us = 0
         self._closing = asyncio.Event()  # releases hung calls when the fake shuts down
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -105,6 +149,17 @@ class FakeSlack:
     def fail(self, method: str, *faults: Fault | None) -> None:
         """The next calls of `method` meet these faults, in order (None: answered normally)."""
         self.faults[method].extend(faults)
+
+    def refuse(self, method: str, error: str, times: int = 1) -> None:
+        """The next `times` calls of `method` are answered `{"ok": false, "error": error}`
+        on HTTP 200, as Slack answers every error but a 429."""
+        self.fail(method, *[Fault(status=200, error=error)] * times)
+
+    def say(self, channel: str, text: str, *, user: str = "U1", thread_ts: str | None = None):
+        """Someone (not the bot) writes in a channel or a thread."""
+        message = Message(channel, self._next_ts(), text, None, None, thread_ts, user=user)
+        self.messages.append(message)
+        return message
 
     async def wait_for(self, check, within: float = 10.0) -> None:
         """Wait until check(self) holds after some call (fail after `within` seconds)."""
@@ -167,25 +222,37 @@ class FakeSlack:
         call = Call(method, args, time.time())
         self.calls.append(call)
         wanted = self.app_token if method == "apps.connections.open" else self.token
-        if request.headers.get("Authorization") != f"Bearer {wanted}":
-            call.outcome = "invalid_auth"
+        given = request.headers.get("Authorization")
+        if given != f"Bearer {wanted}":
+            call.outcome = "not_authed" if not given else "invalid_auth"
             await self._notify()
-            return _json({"ok": False, "error": "invalid_auth"})
+            return _json({"ok": False, "error": call.outcome})
         fault = self.faults[method].popleft() if self.faults[method] else None
         if fault is not None and not fault.apply:
             call.outcome = "stalled" if fault.hang else str(fault.status)
+            if fault.status == 200:
+                call.outcome = fault.error
             await self._late(fault)
             headers = (
                 {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
             )
             return _json({"ok": False, "error": fault.error}, fault.status, headers)
+        channel = args.get("channel") if isinstance(args.get("channel"), str) else None
+        wait = self.limits.retry_after(method, channel, time.monotonic())
+        if wait is not None:
+            call.outcome = "429"
+            await self._notify()
+            return _json({"ok": False, "error": "ratelimited"}, 429, {"Retry-After": str(wait)})
         handler = getattr(self, "_" + method.replace(".", "_"), None)
-        result = handler(args) if handler else {"ok": True}
-        if not result.get("ok"):
+        result = handler(args) if handler else {"ok": False, "error": "unknown_method"}
+        if result.get("ok"):
+            self.limits.accepted(method, channel, time.monotonic())
+        else:
             call.outcome = result.get("error", "error")
-        if fault is not None:  # it took effect; the answer is late or lost
+        if fault is not None:  # it took effect; the answer is late, lost or other than it was
             call.outcome = "stalled"
             await self._late(fault)
+            result = fault.body if fault.body is not None else result
         else:
             await self._notify()
         return _json(result)
@@ -204,7 +271,7 @@ class FakeSlack:
         return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
 
     def _views_publish(self, args: dict) -> dict:
-        view = _listed(args.get("view"))
+        view = parsed(args.get("view"))
         self.views[args.get("user_id", "")].append(view)
         return {"ok": True, "view": {"id": f"V{len(self.views)}", **view}}
 
@@ -237,22 +304,41 @@ class FakeSlack:
         return ws
 
     def _auth_test(self, args: dict) -> dict:
-        return {"ok": True, "team_id": "T1", "user_id": "UBOT", "bot_id": "BBOT", "team": "Shoes"}
+        return {
+            "ok": True,
+            "team_id": "T1",
+            "user_id": BOT_USER,
+            "bot_id": BOT_ID,
+            "team": "Shoes",
+        }
 
     def _chat_postMessage(self, args: dict) -> dict:
         channel = args.get("channel", "")
-        refused = self._refuse(channel)
+        refused = self._writing(channel) or self._needs("chat:write")
         if refused:
             return refused
+        if channel in self.archived:
+            return {"ok": False, "error": "is_archived"}
+        if channel in self.not_member and "chat:write.public" not in self.scopes:
+            return {"ok": False, "error": "not_in_channel"}
         thread_ts = args.get("thread_ts")
-        if thread_ts and not any(m.ts == thread_ts for m in self.messages):
+        if thread_ts and self._find(channel, thread_ts) is None:
             return {"ok": False, "error": "thread_not_found"}
+        refused = refusal(
+            "chat.postMessage",
+            args.get("text"),
+            args.get("blocks"),
+            args.get("metadata"),
+            blocks_given="blocks" in args,
+        )
+        if refused:
+            return refused
         message = Message(
             channel,
             self._next_ts(),
-            args.get("text", ""),
-            _listed(args.get("blocks")),
-            _listed(args.get("metadata")),
+            kept_text(args.get("text")),
+            parsed(args.get("blocks")),
+            parsed(args.get("metadata")),
             thread_ts,
             _true(args.get("reply_broadcast")),
         )
@@ -261,64 +347,191 @@ class FakeSlack:
             "ok": True,
             "channel": channel,
             "ts": message.ts,
-            "message": {"text": message.text, "ts": message.ts},
+            "message": {"text": message.text, "ts": message.ts, "bot_id": BOT_ID},
         }
 
     def _chat_update(self, args: dict) -> dict:
         channel, ts = args.get("channel", ""), args.get("ts", "")
-        refused = self._refuse(channel)
+        refused = self._writing(channel) or self._needs("chat:write")
         if refused:
             return refused
-        for message in self.messages:
-            if message.channel == channel and message.ts == ts:
-                message.edits.append({"text": message.text, "blocks": message.blocks})
-                message.text = args.get("text", message.text)
-                if "blocks" in args:
-                    message.blocks = _listed(args["blocks"])
-                return {"ok": True, "channel": channel, "ts": ts, "text": message.text}
-        return {"ok": False, "error": "message_not_found"}
+        if channel in self.archived:
+            return {"ok": False, "error": "is_inactive"}
+        message = self._find(channel, ts)
+        if message is None:
+            return {"ok": False, "error": "message_not_found"}
+        if message.user != BOT_USER:
+            return {"ok": False, "error": "cant_update_message"}
+        refused = refusal(
+            "chat.update",
+            args.get("text", message.text if "blocks" not in args else None),
+            args.get("blocks", message.blocks),
+            args.get("metadata"),
+            blocks_given="blocks" in args,
+        )
+        if refused:
+            return refused
+        message.edits.append({"text": message.text, "blocks": message.blocks})
+        message.text = args.get("text", message.text)
+        if "blocks" in args:
+            message.blocks = parsed(args["blocks"])
+        if "metadata" in args:
+            message.metadata = parsed(args["metadata"]) or None
+        return {"ok": True, "channel": channel, "ts": ts, "text": message.text}
 
     def _conversations_history(self, args: dict) -> dict:
         channel = args.get("channel", "")
-        if channel not in self.channels:
-            return {"ok": False, "error": "channel_not_found"}
-        oldest = float(args.get("oldest", 0))
-        found = [m for m in self.posts(channel) if float(m.ts) >= oldest]
-        return {"ok": True, "messages": [self._shown(m, args) for m in reversed(found)]}
+        refused = self._reading(channel)
+        if refused:
+            return refused
+        found = self._window(args, self.posts(channel) + self._broadcasts(channel))
+        if isinstance(found, dict):
+            return found
+        found.sort(key=lambda m: float(m.ts), reverse=True)  # newest first
+        return self._page(found, args, HISTORY_LIMIT, newest_first=True)
 
     def _conversations_replies(self, args: dict) -> dict:
-        parent = next((m for m in self.messages if m.ts == args.get("ts")), None)
-        if parent is None:
+        channel = args.get("channel", "")
+        refused = self._reading(channel)
+        if refused:
+            return refused
+        message = self._find(channel, args.get("ts", ""))
+        if message is None:
             return {"ok": False, "error": "thread_not_found"}
-        return {
-            "ok": True,
-            "messages": [self._shown(m, args) for m in [parent, *self.thread(parent)]],
-        }
+        parent = self._find(channel, message.thread_ts) if message.thread_ts else message
+        found = self._window(args, self.thread(parent))
+        if isinstance(found, dict):
+            return found
+        found.sort(key=lambda m: float(m.ts))
+        page = self._page(found, args, REPLIES_LIMIT, newest_first=False)
+        if not args.get("cursor"):
+            page["messages"].insert(0, self._shown(parent, args))  # the parent comes first
+        return page
 
-    def _refuse(self, channel: str) -> dict | None:
-        if channel not in self.channels:
+    def _conversations_join(self, args: dict) -> dict:
+        channel = args.get("channel", "")
+        refused = self._writing(channel) or self._needs("channels:join")
+        if refused:
+            return refused
+        if channel in self.private:
+            return {"ok": False, "error": "method_not_supported_for_channel_type"}
+        if channel in self.archived:
+            return {"ok": False, "error": "is_archived"}
+        shown = {"id": channel, "is_channel": True, "is_private": False, "is_member": True}
+        if channel not in self.not_member:
+            warning = "already_in_channel"
+            return {
+                "ok": True,
+                "channel": shown,
+                "warning": warning,
+                "response_metadata": {"warnings": [warning]},
+            }
+        self.not_member.discard(channel)
+        return {"ok": True, "channel": shown}
+
+    # -- the rules behind the methods -------------------------------------------------------
+
+    def _writing(self, channel: str) -> dict | None:
+        """A private channel the bot is not in does not exist for it."""
+        if channel not in self.channels or (channel in self.private and channel in self.not_member):
             return {"ok": False, "error": "channel_not_found"}
-        if channel in self.not_member:
+        return None
+
+    def _reading(self, channel: str) -> dict | None:
+        refused = self._writing(channel) or self._needs(
+            "groups:history" if channel in self.private else "channels:history"
+        )
+        if refused:
+            return refused
+        if channel in self.not_member:  # chat:write.public posts; it does not read
             return {"ok": False, "error": "not_in_channel"}
         return None
 
+    def _needs(self, scope: str) -> dict | None:
+        if scope in self.scopes:
+            return None
+        return {
+            "ok": False,
+            "error": "missing_scope",
+            "needed": scope,
+            "provided": ",".join(sorted(self.scopes)),
+        }
+
+    def _find(self, channel: str, ts: str | None) -> Message | None:
+        return next((m for m in self.messages if m.channel == channel and m.ts == ts), None)
+
+    def _broadcasts(self, channel: str) -> list[Message]:
+        return [m for m in self.messages if m.channel == channel and m.thread_ts and m.broadcast]
+
+    def _window(self, args: dict, messages: list[Message]) -> list[Message] | dict:
+        """The messages between `oldest` and `latest` (exclusive unless `inclusive`)."""
+        bounds = []
+        for name, default in (("oldest", 0.0), ("latest", float("inf"))):
+            try:
+                bounds.append(float(args.get(name) or default))
+            except ValueError:
+                return {"ok": False, "error": f"invalid_ts_{name}"}
+        oldest, latest = bounds
+        if _true(args.get("inclusive")):
+            return [m for m in messages if oldest <= float(m.ts) <= latest]
+        return [m for m in messages if oldest < float(m.ts) < latest]
+
+    def _page(self, found: list[Message], args: dict, limits, *, newest_first: bool) -> dict:
+        cursor = args.get("cursor")
+        if cursor:
+            start = _cursor_ts(cursor)
+            if start is None:
+                return {"ok": False, "error": "invalid_cursor"}
+            found = [
+                m for m in found if (float(m.ts) <= start if newest_first else float(m.ts) >= start)
+            ]
+        default, most = limits
+        try:
+            limit = min(most, max(1, int(args.get("limit") or default)))
+        except ValueError:
+            return {"ok": False, "error": "invalid_arguments"}
+        page, rest = found[:limit], found[limit:]
+        answer = {
+            "ok": True,
+            "messages": [self._shown(m, args) for m in page],
+            "has_more": bool(rest),
+        }
+        if rest:
+            answer["response_metadata"] = {"next_cursor": _cursor(rest[0].ts)}
+        return answer
+
     def _shown(self, message: Message, args: dict) -> dict:
-        shown = {"ts": message.ts, "text": message.text}
+        shown = {"type": "message", "ts": message.ts, "text": message.text, "user": message.user}
+        if message.user == BOT_USER:
+            shown["bot_id"] = BOT_ID
+        if message.thread_ts:
+            shown["thread_ts"] = message.thread_ts
+        elif self.thread(message):
+            shown.update(thread_ts=message.ts, reply_count=len(self.thread(message)))
         if _true(args.get("include_all_metadata")) and message.metadata:
             shown["metadata"] = message.metadata
         return shown
 
     def _next_ts(self) -> str:
-        self._ts += 1
-        return f"{int(time.time())}.{self._ts:06d}"
+        # Microseconds since the epoch, always increasing: a ts names one message.
+        self._last_us = max(time.time_ns() // 1000, self._last_us + 1)
+        return f"{self._last_us // 1_000_000}.{self._last_us % 1_000_000:06d}"
+
+
+def _cursor(ts: str) -> str:
+    return base64.b64encode(f"next_ts:{ts}".encode()).decode()
+
+
+def _cursor_ts(cursor: str) -> float | None:
+    try:
+        kind, _, ts = base64.b64decode(cursor, validate=True).decode().partition(":")
+        return float(ts) if kind == "next_ts" else None
+    except (ValueError, binascii.Error):
+        return None
 
 
 def _json(data: dict, status: int = 200, headers: dict | None = None) -> web.Response:
     return web.json_response(data, status=status, headers=headers)
-
-
-def _listed(value):
-    return json.loads(value) if isinstance(value, str) else value
 
 
 def _true(value) -> bool:

@@ -8,9 +8,11 @@ import logging
 import sqlite3
 
 import pytest
+from slack_sdk.web.async_client import AsyncWebClient
 from websockets.asyncio.server import serve
 
 from bot.runtime import Bot
+from bot.slack.transport import SlackTransport
 from tests.fakes.slack import FakeSlack, Fault
 from tests.helpers import ScriptedFeed, eventually
 
@@ -155,7 +157,11 @@ async def test_429_500_and_timeouts_still_deliver_every_alert_once_in_order_and_
 async def test_a_channel_slack_refuses_is_reported_once_and_its_alerts_wait(
     bot, slack, feed, caplog
 ):
+    # A public channel the bot is not in, and an install without the scopes that would let it
+    # post there anyway (chat:write.public) or join it (channels:join): Slack says
+    # not_in_channel, and only someone inviting the bot can help.
     slack.not_member.add(STORES)
+    slack.scopes -= {"chat:write.public", "channels:join"}
     started = await bot()
     ws = feed.connections[0]
     for model in ["ADERI", "MIRIRA", "CAELAN"]:
@@ -235,3 +241,28 @@ async def test_a_feed_down_is_told_in_the_ops_channel_and_so_is_its_return(
     (told,) = slack.posts("C-OPS")
     assert told.text.startswith(f"Feed back: {url}")
     assert [m.text for m in slack.thread(told)] == ["Feed is back: messages are flowing."]
+
+
+async def test_blocks_slack_refuses_still_reach_people_as_text(bot, slack, feed):
+    slack.refuse("chat.postMessage", "msg_blocks_too_long")
+    started = await bot()
+    await feed.connections[0].send(sale("ALDO Maine Mall", "ADERI", 0))
+    await slack.wait_for(lambda s: len(s.posts()) == 1)
+    await asyncio.wait_for(started.sender.wait_idle(), 10)
+
+    (posted,) = slack.posts(STORES)
+    assert posted.text.startswith("Out of stock: ADERI at ALDO Maine Mall")
+    assert not posted.blocks
+    outcomes = [c.outcome for c in slack.calls if c.method == "chat.postMessage"]
+    assert outcomes == ["msg_blocks_too_long", "ok"]
+
+
+async def test_an_edit_too_long_for_chat_update_is_cut_to_fit(slack):
+    transport = SlackTransport(AsyncWebClient(token=slack.token, base_url=slack.api_url))
+    posted = await transport.post(STORES, {"text": "Low stock"}, 1)
+    await transport.update(posted.channel_id, posted.ts, {"text": "Montréal é" * 400})
+
+    (message,) = slack.posts(STORES)
+    assert message.text.startswith("Montréal é")
+    assert message.text.endswith("…")
+    assert len(message.text.encode()) <= 4000

@@ -139,3 +139,17 @@ async def test_a_long_list_of_suggestions_says_how_many_more_without_counting_th
     assert "… and over 980 more; name a store or model to narrow." in listed["text"]
     _, narrowed, _ = await slack_side.command("/transfers", "M0007")
     assert "more" not in narrowed["text"]
+
+
+async def test_transfers_never_says_nothing_helps_about_a_model_not_yet_planned(running):
+    # The planner plans every hour here; its first round ran at start, before any sale.
+    bot, slack_side, _ = await running(transfer_plan_seconds=3600)
+    await bot.planner.wait_for(lambda stats: stats.rounds >= 1)
+
+    _, before, _ = await slack_side.command("/transfers", "ADERI")  # Maine 3, Auburn 60
+    assert "No transfer would help" not in before["text"]
+    assert "ADERI first sold since the last plan: it is planned within 3600 s." in before["text"]
+
+    await planned(bot)
+    _, after, _ = await slack_side.command("/transfers", "ADERI")
+    assert f"`S1` {MOVE}" in after["text"]

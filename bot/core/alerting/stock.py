@@ -47,6 +47,9 @@ class StockAlerts:
         self._flapping = flapping
         self._silences = silences
         self._machines: dict[Item, Machines] = {}
+        # Pending machines whose readings are in and whose gate waits only on time: the ticker
+        # looks at these. (One still waiting for a reading is left to its next sale: with
+        # thousands of shelves pending on readings, a tick looking at each cost seconds.)
         self._pending: set[MachineKey] = set()
         self._flappers: set[MachineKey] = set()  # machines flapping now
         self._keys: dict[Item, KeyWatch] = {}  # who watches each key seen
@@ -97,6 +100,8 @@ class StockAlerts:
                     self._stepped(key, machine, step, rule, now)
                 elif machine.phase is Phase.FIRING:
                     self._ledger.incidents[self._ledger.current[key]].level = level
+                elif machine.readings >= rule.thresholds.gate_readings:
+                    self._pending.add(key)  # pending, now on time alone
         # New alerts: only the rules this level crosses, taken in threshold order.
         for low, channel, rule in watch.lows:
             if level > low:
@@ -117,7 +122,12 @@ class StockAlerts:
             channel, store, model, _ = key
             machine = self.machine(key)
             rule = self._rule(channel, store, model)
-            if machine is None or rule is None or machine.phase is not Phase.PENDING:
+            if (
+                machine is None
+                or rule is None
+                or machine.phase is not Phase.PENDING
+                or machine.readings < rule.thresholds.gate_readings  # the next sale decides
+            ):
                 self._pending.discard(key)
                 continue
             step = machine.tick(rule.thresholds, now)
@@ -133,11 +143,15 @@ class StockAlerts:
 
     def unwatched(self, channel: str, now: float) -> None:
         """The channel's rules changed: the keys it no longer watches end their alerts here,
-        quietly resolved."""
+        quietly resolved; the ticker looks again at what is pending (the gate may be shorter)."""
         for item, machines in list(self._machines.items()):
             store, model = item
             for ch, side in list(machines):
-                if ch != channel or self._rule(ch, store, model) is not None:
+                if ch != channel:
+                    continue
+                if self._rule(ch, store, model) is not None:
+                    if machines[(ch, side)].phase is Phase.PENDING:
+                        self._pending.add((ch, store, model, side))  # its gate may have changed
                     continue
                 key = (ch, store, model, side)
                 incident_id = self._ledger.current.pop(key, None)
@@ -183,7 +197,8 @@ class StockAlerts:
         channel, store, model, side = key
         self._save_machine(key, machine)
         if step is Step.PENDING:
-            self._pending.add(key)
+            if machine.readings >= rule.thresholds.gate_readings:
+                self._pending.add(key)
         elif step is Step.CANCELLED:
             self._pending.discard(key)
         elif step is Step.FIRED:

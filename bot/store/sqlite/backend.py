@@ -13,6 +13,7 @@ from bot.core.alerting.engine import AlertEngine, EngineSettings
 from bot.core.velocity import PaceBook
 from bot.store.batch import Batch
 from bot.store.sqlite import connect, state, write
+from bot.store.sqlite.deliveries import SqliteDeliveries
 from bot.store.sqlite.reads import SqliteReads
 
 
@@ -67,6 +68,10 @@ class SqliteBackend:
     async def sweep(self, before: float) -> tuple[int, bool]:
         first_kept = await SqliteReads(self.db).first_event_id_since(before)
         return await write.sweep_events(self.db, first_kept)
+
+    def deliveries(self) -> SqliteDeliveries:
+        """The sender's records, on a connection the sender opens and closes."""
+        return SqliteDeliveries(self.path)
 
     async def maintain(self) -> None:
         """Runs for ever: checkpoints the WAL from a connection of its own."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import AsyncIterator, Collection
 
 import aiosqlite
 
@@ -81,12 +81,14 @@ class EventReads:
         stores: Collection[str] | None = None,
         models: Collection[str] | None = None,
         limit: int,
-    ) -> tuple[list[Sale], bool]:
-        """Stored sales received since `since`, oldest first, optionally within a scope; at most
-        `limit` (the latest ones) and whether there were more."""
+        chunk: int = 10_000,
+    ) -> tuple[AsyncIterator[list[Sale]], bool]:
+        """Stored sales received since `since`, oldest first, optionally within a scope, in
+        lists of at most `chunk`: at most `limit` (the latest ones), and whether there were
+        more. Memory stays that of one chunk however many sales there are."""
         first = await self.first_event_id_since(since)
         if first is None:
-            return [], False
+            return _nothing(), False
         where, args = ["e.id >= ?"], [first]
         for column, table, names in (
             ("store_id", "stores", stores),
@@ -96,12 +98,26 @@ class EventReads:
                 marks = ", ".join("?" * len(names))
                 where.append(f"e.{column} IN (SELECT id FROM {table} WHERE name IN ({marks}))")
                 args.extend(names)
+        # Only the latest `limit`: they start after the (limit + 1)-th newest, if there is one.
+        sql = f"SELECT e.id FROM events e WHERE {' AND '.join(where)} ORDER BY e.id DESC "
+        async with self._db.execute(sql + "LIMIT 1 OFFSET ?", [*args, limit]) as cursor:
+            older = await cursor.fetchone()
+        if older is not None:
+            where.append("e.id > ?")
+            args.append(older[0])
         sql = f"""
             SELECT e.at, s.name, m.name, e.inventory FROM events e
             JOIN stores s ON s.id = e.store_id JOIN models m ON m.id = e.model_id
-            WHERE {" AND ".join(where)} ORDER BY e.id DESC LIMIT ?
+            WHERE {" AND ".join(where)} ORDER BY e.id
         """
-        async with self._db.execute(sql, [*args, limit + 1]) as cursor:
-            rows = await cursor.fetchall()
-        more = len(rows) > limit
-        return [tuple(row) for row in reversed(rows[:limit])], more
+        return self._chunks(sql, args, chunk), older is not None
+
+    async def _chunks(self, sql: str, args: list, size: int) -> AsyncIterator[list[Sale]]:
+        async with self._db.execute(sql, args) as cursor:
+            while rows := await cursor.fetchmany(size):
+                yield rows
+
+
+async def _nothing() -> AsyncIterator[list[Sale]]:
+    return
+    yield
