@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import asyncpg
 
 from bot.store.postgres.backend import PostgresBackend
+from bot.store.postgres.partitions import DAY, add_event_partitions
 from bot.store.sqlite.backend import SqliteBackend
 
 
@@ -50,6 +52,30 @@ class Database:
             await conn.execute(self._sql(sql), *args)
         finally:
             await conn.close()
+
+    async def execute_many(self, sql: str, rows: Iterable[Sequence]) -> None:
+        """`sql` once per row, in one transaction."""
+        if self.kind == "sqlite":
+            with sqlite3.connect(self.where) as db:
+                db.executemany(self._sql(sql), rows)
+            return
+        conn = await asyncpg.connect(str(self.where))
+        try:
+            await conn.executemany(self._sql(sql), rows)
+        finally:
+            await conn.close()
+
+    async def event_days(self, first_at: float, last_at: float) -> None:
+        """Room in the event log for sales from `first_at` to `last_at`, for a test that writes
+        them itself: PostgreSQL keeps it in day partitions, which the writer makes as it goes."""
+        if self.kind == "postgres":
+            conn = await asyncpg.connect(str(self.where))
+            try:
+                await add_event_partitions(
+                    conn, first_at, days_ahead=int(last_at // DAY - first_at // DAY)
+                )
+            finally:
+                await conn.close()
 
     async def refuse_writes(self, store: SqliteBackend | PostgresBackend) -> None:
         """Make the writer's next writes fail as a retry may cure: in SQLite its connection

@@ -5,6 +5,7 @@ a fresh PostgreSQL database of the test server (skipped where PostgreSQL cannot 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,18 @@ class Shop:
         self, command: str, text: str = "", *, user: str = "U1", channel: str = C
     ) -> Reply:
         return await self.commands.handle(Request(command, text, channel, user))
+
+    async def execute_many(self, sql: str, rows: Iterable[Sequence]) -> None:
+        """Rows written behind the writer's back (`?` for each parameter)."""
+        if self.database is not None:
+            await self.database.execute_many(sql, rows)
+        else:
+            await self.db.executemany(sql, rows)
+
+    async def event_days(self, first_at: float, last_at: float) -> None:
+        """Room in the event log for sales a test writes itself (see Database.event_days)."""
+        if self.database is not None:
+            await self.database.event_days(first_at, last_at)
 
     async def rows(self, sql: str) -> list[tuple]:
         """What `sql` selects, behind the writer's back ({user}: config_changes' user column)."""

@@ -17,7 +17,7 @@ from bot.store.move import TABLES, MoveError, move
 from bot.store.postgres.backend import PostgresBackend
 from bot.store.sqlite.backend import SqliteBackend
 from tests.helpers import BOT, free_port
-from tests.stories import CALLS, NOW, Alerting, write_story
+from tests.stories import CALLS, NOW, Alerting, answer, write_story
 
 FOREVER = "36500"  # days of events to copy: every event of the story
 
@@ -46,7 +46,7 @@ async def state_of(store) -> tuple:
         paces = PaceBook()
         await store.load_paces(paces)
         reads = await store.reads()
-        answers = [await getattr(reads, name)(**kwargs) for name, kwargs in CALLS]
+        answers = [await answer(reads, name, kwargs) for name, kwargs in CALLS]
         return (
             {table: sorted(rows) for table, rows in (await store.name_rows()).items()},
             paces.shelves,

@@ -22,7 +22,7 @@ from bot.store.postgres.connect import (
     create_pool,
 )
 from bot.store.postgres.deliveries import PostgresDeliveries
-from bot.store.postgres.errors import TRANSIENT, Unreachable
+from bot.store.postgres.errors import BROKEN_CONNECTION, TRANSIENT, Unreachable
 from bot.store.postgres.migrate import migrate
 from bot.store.postgres.partitions import DAY, add_event_partitions, drop_event_partitions
 from bot.store.postgres.reads import PostgresReads
@@ -101,6 +101,9 @@ class PostgresBackend:
                 return
             await self._make_partitions(conn, batch)
             await write_batch(conn, batch, self._number)
+        except BROKEN_CONNECTION as error:
+            conn.terminate()  # the next attempt connects again
+            raise Unreachable(f"connection lost: {error}") from error
         except Exception as error:
             if conn.is_closed() and not isinstance(error, TRANSIENT):
                 raise Unreachable(f"connection lost: {error}") from error

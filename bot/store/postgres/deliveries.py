@@ -1,41 +1,22 @@
 """The sender's records in PostgreSQL: which outbox rows were tried, delivered or given up, and
-where each incident's message is in Slack. The same methods and meaning as the SQLite ones (the
-sender's Deliveries protocol); each record is one statement in autocommit, through a small pool
-of its own, so a record never holds a lock across a Slack call and the channels' senders
-record at once."""
+where each incident's message is in Slack. The methods and meaning of the sender's Deliveries
+(bot/store/deliveries.py), as SqliteDeliveries has them; each record is one statement in
+autocommit, through a small pool of its own, so a record never holds a lock across a Slack
+call and the channels' senders record at once."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TypeVar
 
 import asyncpg
 from pydantic import SecretStr
 
+from bot.store.deliveries import StorageError, Undelivered
 from bot.store.postgres.connect import READER_SETTINGS, create_pool
-from bot.store.postgres.errors import TRANSIENT
+from bot.store.postgres.errors import BROKEN_CONNECTION, TRANSIENT
 
 T = TypeVar("T")
-
-
-class StorageError(Exception):
-    """The database could not read or write now (locked, full, unreachable); try later.
-    (The sender's store module has one of the same name and meaning: one class once merged.)"""
-
-
-@dataclass(frozen=True, slots=True)
-class Undelivered:
-    """An outbox row not yet delivered, with what earlier runs recorded of it."""
-
-    outbox_id: int
-    channel: str
-    op: str  # post | update | reply
-    incident_id: int
-    payload: str
-    attempts: int  # calls started for it before (0: never tried)
-    first_attempt_at: float | None
-    created_at: float  # when the row was committed
 
 
 class PostgresDeliveries:
@@ -138,7 +119,7 @@ class PostgresDeliveries:
             raise StorageError("the sender's database pool is not open")
         try:
             return await statement(self._pool)
-        except TRANSIENT as error:
+        except (*TRANSIENT, *BROKEN_CONNECTION) as error:
             # Lost connection, shutting down, lock timeout, disk full: all may pass. The pool
             # drops a broken connection and makes another at the next call.
             raise StorageError(str(error)) from error

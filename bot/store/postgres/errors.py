@@ -22,3 +22,11 @@ TRANSIENT: tuple[type[BaseException], ...] = (
     asyncpg.InsufficientResourcesError,  # disk full, out of memory, too many connections
     asyncpg.IdleInTransactionSessionTimeoutError,
 )
+
+# What asyncpg raises when a statement meets a connection the server has just ended (its
+# goodbye arrived but the socket is not closed yet: "another operation is in progress"), or one
+# already closed. The connection is of no more use: drop it, and a new one may do.
+BROKEN_CONNECTION: tuple[type[BaseException], ...] = (
+    asyncpg.InternalClientError,
+    asyncpg.InterfaceError,
+)

@@ -3,7 +3,7 @@ says `at >= T`, so the server reads only the days since T (partition pruning).""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import AsyncIterator, Collection
 
 import asyncpg
 
@@ -63,9 +63,11 @@ class EventReads:
         stores: Collection[str] | None = None,
         models: Collection[str] | None = None,
         limit: int,
-    ) -> tuple[list[Sale], bool]:
-        """Stored sales received since `since`, oldest first, optionally within a scope; at most
-        `limit` (the latest ones) and whether there were more."""
+        chunk: int = 10_000,
+    ) -> tuple[AsyncIterator[list[Sale]], bool]:
+        """Stored sales received since `since`, oldest first, optionally within a scope, in
+        lists of at most `chunk` (through a cursor: memory stays that of one chunk): at most
+        `limit` (the latest ones), and whether there were more."""
         where, args = ["e.at >= $1"], [since]
         for column, table, names in (
             ("e.store_id", "stores", stores),
@@ -74,12 +76,27 @@ class EventReads:
             found = name_filter(column, table, None, names, args)
             if found is not None:
                 where.append(found)
-        args.append(limit + 1)
-        rows = await self._pool.fetch(
+        # Only the latest `limit`: they start after the (limit + 1)-th newest, if there is one.
+        older = await self._pool.fetchval(
+            f"SELECT e.id FROM events e WHERE {' AND '.join(where)} "
+            f"ORDER BY e.id DESC LIMIT 1 OFFSET ${len(args) + 1}",
+            *args,
+            limit,
+        )
+        if older is not None:
+            args.append(older)
+            where.append(f"e.id > ${len(args)}")
+        sql = (
             "SELECT e.at, s.name, m.name, e.inventory FROM events e "
             "JOIN stores s ON s.id = e.store_id JOIN models m ON m.id = e.model_id "
-            f"WHERE {' AND '.join(where)} ORDER BY e.id DESC LIMIT ${len(args)}",
-            *args,
+            f"WHERE {' AND '.join(where)} ORDER BY e.id"
         )
-        more = len(rows) > limit
-        return [tuple(row) for row in reversed(rows[:limit])], more
+        return self._chunks(sql, args, chunk), older is not None
+
+    async def _chunks(self, sql: str, args: list, size: int) -> AsyncIterator[list[Sale]]:
+        # One connection of the pool, in one read-only transaction, for as long as the caller
+        # reads: a server-side cursor lives in its transaction.
+        async with self._pool.acquire() as conn, conn.transaction(readonly=True):
+            cursor = await conn.cursor(sql, *args)
+            while rows := await cursor.fetch(size):
+                yield [tuple(row) for row in rows]

@@ -1,28 +1,43 @@
-"""The sender's records in PostgreSQL (PostgresDeliveries): the same methods and meaning as the
-SQLite ones, and a StorageError, never a crash, while the database cannot answer."""
+"""The sender's records (Deliveries): the same methods and meaning from SQLite and PostgreSQL (the
+`database` fixture runs each test on both), and in PostgreSQL a StorageError, never a crash,
+while the database cannot answer."""
 
 from __future__ import annotations
 
 import asyncpg
 import pytest
 
+from bot.store.deliveries import StorageError, Undelivered
 from bot.store.postgres.backend import PostgresBackend
-from bot.store.postgres.deliveries import StorageError, Undelivered
+from tests.backends import Database
+
+
+async def opened(database: Database):
+    store = database.new()
+    await store.open()  # migrated
+    await store.close()
+    await database.execute(
+        "INSERT INTO outbox (id, created_at, channel, op, incident_id, payload) VALUES "
+        "(1, 10.0, 'C1', 'post', 1, '{}'), (2, 11.0, 'C1', 'update', 1, '{}'), "
+        "(3, 12.0, 'C1', 'post', 2, '{}')"
+    )
+    records = store.deliveries()
+    await records.open()
+    return records
 
 
 @pytest.fixture
-async def deliveries(migrated_postgres_url):
-    conn = await asyncpg.connect(migrated_postgres_url)
-    await conn.executemany(
-        "INSERT INTO outbox (id, created_at, channel, op, incident_id, payload) "
-        "VALUES ($1, $2, 'C1', $3, $4, '{}')",
-        [(1, 10.0, "post", 1), (2, 11.0, "update", 1), (3, 12.0, "post", 2)],
-    )
-    await conn.close()
-    opened = PostgresBackend(migrated_postgres_url).deliveries()
-    await opened.open()
-    yield opened
-    await opened.close()
+async def deliveries(database):
+    records = await opened(database)
+    yield records
+    await records.close()
+
+
+@pytest.fixture
+async def postgres_deliveries(migrated_postgres_url):
+    records = await opened(Database("postgres", migrated_postgres_url))
+    yield records
+    await records.close()
 
 
 async def test_rows_not_yet_delivered_come_back_with_what_was_tried(deliveries):
@@ -45,9 +60,10 @@ async def test_where_each_message_is_in_slack_is_remembered_and_replaced(deliver
     assert await deliveries.location(1) == ("C1", "222.2")
 
 
-async def test_a_database_that_cannot_answer_is_a_storage_error_until_it_can(
-    deliveries, migrated_postgres_url
+async def test_a_postgresql_database_that_cannot_answer_is_a_storage_error_until_it_can(
+    postgres_deliveries, migrated_postgres_url
 ):
+    deliveries = postgres_deliveries
     keeper = await asyncpg.connect(migrated_postgres_url)
     name = await keeper.fetchval("SELECT current_database()")
     try:
