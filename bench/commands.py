@@ -149,7 +149,7 @@ async def main(stores: int, models: int, database_url: str | None = None) -> Non
                 )
             )
             if database_url:
-                bot.store = store  # the sender's records stay in the SQLite file for now
+                bot.store = store  # the sender's records go there too
             await bot.start()
             # The planner's first round plans every model; commands are timed after it.
             await bot.planner.wait_for(lambda s: s.rounds >= 1)

@@ -54,15 +54,11 @@ _emptied = False
 async def store_for(path: Path) -> SqliteBackend | PostgresBackend:
     """The store of a benchmark's bot: SQLite at `path`, or with BENCH_DATABASE_URL set (by
     --database-url) PostgreSQL there, emptied at the first call of the process (each pipeline
-    runs in a fresh one). The sender keeps its records in SQLite until it has PostgreSQL ones,
-    so `path` gets the SQLite schema either way."""
+    runs in a fresh one). The bot's sender keeps its records in the same store."""
     global _emptied  # noqa: PLW0603 - once a process
     url = os.environ.get("BENCH_DATABASE_URL")
     if not url:
         return SqliteBackend(path)
-    sqlite = SqliteBackend(path)
-    await sqlite.open()
-    await sqlite.close()
     if not _emptied:
         _emptied = True
         return await emptied(url)
