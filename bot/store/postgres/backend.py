@@ -101,13 +101,10 @@ class PostgresBackend:
                 return
             await self._make_partitions(conn, batch)
             await write_batch(conn, batch, self._number)
-        except BROKEN_CONNECTION as error:
-            conn.terminate()  # the next attempt connects again
-            raise Unreachable(f"connection lost: {error}") from error
         except Exception as error:
-            if conn.is_closed() and not isinstance(error, TRANSIENT):
-                raise Unreachable(f"connection lost: {error}") from error
-            raise
+            if (lost := _as_lost(conn, error)) is None:
+                raise
+            raise lost from error
 
     async def sweep(self, before: float) -> tuple[int, bool]:
         """Drop the event log's days that ended before `before`: (about how many events went,
@@ -124,6 +121,10 @@ class PostgresBackend:
         except asyncpg.LockNotAvailableError:
             log.info("event retention waits for a reader to let go of the event log")
             return 0, True
+        except Exception as error:
+            if (lost := _as_lost(conn, error)) is None:
+                raise
+            raise lost from error
         if not dropped:
             return 0, False
         self._days.clear()  # a late sale for a dropped day makes its partition again
@@ -175,3 +176,14 @@ class PostgresBackend:
         for day in sorted(days):
             await add_event_partitions(conn, day * DAY, days_ahead=0)
             self._days.add(day)
+
+
+def _as_lost(conn: asyncpg.Connection, error: Exception) -> Unreachable | None:
+    """`error` as Unreachable (transient) if the connection is lost or broken by it, the
+    connection dropped so that the next attempt connects again; else None."""
+    if isinstance(error, BROKEN_CONNECTION) or (
+        conn.is_closed() and not isinstance(error, TRANSIENT)
+    ):
+        conn.terminate()
+        return Unreachable(f"connection lost: {error}")
+    return None
