@@ -5,9 +5,10 @@ and looks inside it behind the writer's back with plain SQL."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
 
 import asyncpg
@@ -36,22 +37,11 @@ class Database:
         if self.kind == "sqlite":
             with sqlite3.connect(self.where) as db:
                 return [tuple(r) for r in db.execute(self._sql(sql), args).fetchall()]
-        conn = await asyncpg.connect(str(self.where))
-        try:
+        async with self._postgres() as conn:
             return [tuple(r) for r in await conn.fetch(self._sql(sql), *args)]
-        finally:
-            await conn.close()
 
     async def execute(self, sql: str, *args: object) -> None:
-        if self.kind == "sqlite":
-            with sqlite3.connect(self.where) as db:
-                db.execute(self._sql(sql), args)
-            return
-        conn = await asyncpg.connect(str(self.where))
-        try:
-            await conn.execute(self._sql(sql), *args)
-        finally:
-            await conn.close()
+        await self.execute_many(sql, [args])
 
     async def execute_many(self, sql: str, rows: Iterable[Sequence]) -> None:
         """`sql` once per row, in one transaction."""
@@ -59,23 +49,24 @@ class Database:
             with sqlite3.connect(self.where) as db:
                 db.executemany(self._sql(sql), rows)
             return
-        conn = await asyncpg.connect(str(self.where))
-        try:
+        async with self._postgres() as conn:
             await conn.executemany(self._sql(sql), rows)
-        finally:
-            await conn.close()
 
     async def event_days(self, first_at: float, last_at: float) -> None:
         """Room in the event log for sales from `first_at` to `last_at`, for a test that writes
         them itself: PostgreSQL keeps it in day partitions, which the writer makes as it goes."""
         if self.kind == "postgres":
-            conn = await asyncpg.connect(str(self.where))
-            try:
-                await add_event_partitions(
-                    conn, first_at, days_ahead=int(last_at // DAY - first_at // DAY)
-                )
-            finally:
-                await conn.close()
+            async with self._postgres() as conn:
+                days = int(last_at // DAY - first_at // DAY)
+                await add_event_partitions(conn, first_at, days_ahead=days)
+
+    @contextlib.asynccontextmanager
+    async def _postgres(self) -> AsyncIterator[asyncpg.Connection]:
+        conn = await asyncpg.connect(str(self.where))
+        try:
+            yield conn
+        finally:
+            await conn.close()
 
     async def refuse_writes(self, store: SqliteBackend | PostgresBackend) -> None:
         """Make the writer's next writes fail as a retry may cure: in SQLite its connection
