@@ -12,6 +12,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 # Every dependency ships a wheel for this platform: no compiler, no build layer to throw away.
+# Time zones come from the tzdata wheel (the slim base has no /usr/share/zoneinfo).
 RUN pip install --no-cache-dir . \
     && useradd --no-create-home --uid 10001 --shell /usr/sbin/nologin bot
 

@@ -52,7 +52,8 @@ from bot.core.delivery import LIMITS, MIN_INTERVAL, Budgets, Delivery, Lane, Lim
 from bot.core.events import SaleEvent
 from bot.core.rules import RuleBook, Scope
 from bot.feed.worlds import RandomWorld, RealisticWorld, model_names
-from bot.runtime import TICK_SECONDS, default_thresholds, engine_settings
+from bot.leading import TICK_SECONDS
+from bot.parts import default_thresholds, engine_settings
 from bot.slack.payload import render_payload
 from bot.slack.sender import Sender
 from bot.slack.transport import SlackTransport

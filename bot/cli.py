@@ -278,6 +278,11 @@ def _run(*, plain: bool = False, demo: SimulatorOptions | None = None) -> int:
 
 async def _run_bot(settings) -> int:
     stop = _stop_on_signals()
+    if settings.api_open_to_the_network:
+        log.warning(
+            "/api answers anyone who reaches it, without a token (API_PUBLIC=true)",
+            extra={"host": settings.http_host, "port": settings.http_port},
+        )
     bot = Bot(settings)
     try:
         try:

@@ -6,18 +6,23 @@ lists them all and a test keeps the two in step.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.core.errors import CannotStart
+from bot.config_errors import SettingsError, describe, split_url
 from bot.core.secrets import shown_url, url_secrets
 from bot.core.transfers.plan import parse_locations
 from bot.store.postgres.url import check_url as check_database_url
 from bot.store.postgres.url import url_secrets as database_url_secrets
+
+_UNSET_MEANS = {
+    "admin_user_ids": "leave it unset if everyone may change alert rules",
+    "feed_urls": "leave it unset to read the built-in simulator",
+}
 
 
 class Settings(BaseSettings):
@@ -112,6 +117,11 @@ class Settings(BaseSettings):
     ops_channel: str | None = Field(
         None, description="Slack channel ID for feed health alerts (down, stale, bad frames)."
     )
+    outbox_max_age_seconds: float = Field(
+        300.0,
+        gt=0,
+        description="/readyz is 503 while an alert committed this long ago still waits for Slack.",
+    )
     bad_frames_alert_per_minute: int = Field(
         60, ge=1, description="More bad frames than this in a minute from one feed alerts ops."
     )
@@ -159,6 +169,11 @@ class Settings(BaseSettings):
     http_port: int = Field(3000, ge=0, le=65535, description="Port of the HTTP server.")
     api_token: SecretStr | None = Field(
         None, description="Bearer token every /api request must carry; unset, /api is open."
+    )
+    api_public: bool = Field(
+        False,
+        description="Serve /api without API_TOKEN on an HTTP_HOST other than loopback, on "
+        "purpose (otherwise the bot refuses to start).",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="DEBUG, INFO, WARNING or ERROR."
@@ -232,10 +247,13 @@ class Settings(BaseSettings):
 
     @field_validator("feed_urls", "admin_user_ids", mode="before")
     @classmethod
-    def _comma_separated(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(",") if part.strip()]
-        return value
+    def _comma_separated(cls, value: object, info) -> object:
+        if not isinstance(value, str):
+            return value
+        parts = [part.strip() for part in value.split(",") if part.strip()]
+        if not parts:  # "," is not unset, which means something: say so rather than guess
+            raise ValueError(f"names nothing ({_UNSET_MEANS[info.field_name]})")
+        return parts
 
     @field_validator("feed_urls")
     @classmethod
@@ -245,7 +263,7 @@ class Settings(BaseSettings):
         for url in urls:
             if "#" in url:  # not shown: what follows '#' may be part of a password
                 raise ValueError("a URL has a '#': write it as %23 in a password")
-            parts, name = urlsplit(url), shown_url(url)
+            parts, name = split_url(url), shown_url(url)
             try:
                 parts.port  # noqa: B018 - reading it checks it
             except ValueError:
@@ -262,9 +280,9 @@ class Settings(BaseSettings):
     @field_validator("slack_api_url")
     @classmethod
     def _check_api_url(cls, url: str) -> str:
-        parts = urlsplit(url)
+        parts = split_url(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"{url!r} is not an http:// or https:// URL")
+            raise ValueError(f"{shown_url(url)!r} is not an http:// or https:// URL")
         return url if url.endswith("/") else url + "/"
 
     @field_validator("api_token")
@@ -281,6 +299,30 @@ class Settings(BaseSettings):
             return value
         return value.upper() if info.field_name == "log_level" else value.lower()
 
+    @field_validator("slack_signing_secret")
+    @classmethod
+    def _check_signing_secret(cls, secret: SecretStr | None) -> SecretStr | None:
+        # Blank, anyone could sign; with spaces around it, no request would ever match.
+        value = secret.get_secret_value() if secret is not None else "x"
+        if not value.strip() or value != value.strip():
+            raise ValueError("is blank or has spaces around it: copy it again from the app's page")
+        return secret
+
+    @model_validator(mode="after")
+    def _api_not_open_to_the_network_by_accident(self) -> Settings:
+        if self.api_token is None and not self.api_public and not is_loopback(self.http_host):
+            raise ValueError(
+                f"API_TOKEN: needed when HTTP_HOST={self.http_host} is reachable from other "
+                "machines: /api serves stock, 30 days of sales, alerts and transfers to whoever "
+                "reaches it. Set API_TOKEN, or API_PUBLIC=true if it is meant to be open"
+            )
+        return self
+
+    @property
+    def api_open_to_the_network(self) -> bool:
+        """/api answers anyone who reaches a non-loopback address (API_PUBLIC=true)."""
+        return self.api_token is None and not is_loopback(self.http_host)
+
     @field_validator("slack_bot_token")
     @classmethod
     def _check_bot_token(cls, token: SecretStr | None) -> SecretStr | None:
@@ -296,6 +338,16 @@ class Settings(BaseSettings):
         return token
 
 
+def is_loopback(host: str) -> bool:
+    """Whether an HTTP_HOST is reachable from this machine only ("" and 0.0.0.0: everywhere)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve to anything
+        return False
+
+
 def read_locations(path: Path) -> dict[str, tuple[float, float]]:
     """The stores' locations from STORE_LOCATIONS_FILE; ValueError says what is wrong."""
     try:
@@ -305,44 +357,6 @@ def read_locations(path: Path) -> dict[str, tuple[float, float]]:
         raise ValueError(f"cannot read {str(path)!r}: {error.strerror}") from None
     except (ValueError, UnicodeDecodeError) as error:
         raise ValueError(f"{str(path)!r} {error}") from None
-
-
-_SECRETS = {
-    "SLACK_BOT_TOKEN",
-    "SLACK_APP_TOKEN",
-    "SLACK_SIGNING_SECRET",
-    "API_TOKEN",
-    "DATABASE_URL",
-}
-
-
-class SettingsError(CannotStart):
-    """Bad settings, described in plain lines that name each variable."""
-
-    def __init__(self, lines: list[str]) -> None:
-        super().__init__("\n".join(lines))
-        self.lines = lines
-
-
-def describe(error: ValidationError) -> list[str]:
-    """One plain line per bad variable: its environment name and what is wrong."""
-    lines = []
-    for item in error.errors(include_url=False):
-        message = item["msg"].removeprefix("Value error, ")
-        if not item["loc"]:  # a check across variables names them itself
-            lines.append(message)
-            continue
-        name = str(item["loc"][0]).upper()
-        value = item.get("input")
-        shown = ""
-        if (
-            isinstance(value, str | int | float)
-            and name not in _SECRETS
-            and str(value) not in message
-        ):
-            shown = f" (got {value!r})"
-        lines.append(f"{name}: {message}{shown}")
-    return lines
 
 
 def load_settings(**overrides: object) -> Settings:

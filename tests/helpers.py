@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
+import errno
+import hashlib
 import inspect
 import os
 import signal
@@ -14,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from websockets.asyncio.server import ServerConnection, serve
 
 from bot.core.transfers.plan import Suggestion
@@ -98,6 +103,54 @@ class ScriptedFeed:
         await ws.wait_closed()
 
 
+class HandshakeOnly:
+    """A WebSocket server that completes the opening handshake and then says nothing and
+    answers nothing, pings included: a proxy whose upstream is gone, as the client sees it.
+    It is a real TCP server speaking just enough HTTP; `handshakes` counts connections."""
+
+    _GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455, section 1.3
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.handshakes = 0
+        self._server: asyncio.Server | None = None
+        self._open: set[asyncio.StreamWriter] = set()
+
+    async def __aenter__(self) -> HandshakeOnly:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._server.close()
+        for writer in self._open:
+            writer.close()
+        await self._server.wait_closed()
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._open.add(writer)
+        request = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+        key = next(
+            line.split(":", 1)[1].strip()
+            for line in request.split("\r\n")
+            if line.lower().startswith("sec-websocket-key:")
+        )
+        accept = base64.b64encode(hashlib.sha1((key + self._GUID).encode()).digest()).decode()
+        writer.write(
+            b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept.encode() + b"\r\n\r\n"
+        )
+        await writer.drain()
+        self.handshakes += 1
+        try:
+            while await reader.read(4096):  # pings and the close frame go unanswered
+                pass
+        except ConnectionError:
+            pass
+        finally:
+            self._open.discard(writer)
+            writer.close()
+
+
 class BotProcess:
     """`inventory-bot run` as its own process, with its log in a file of the test's folder."""
 
@@ -165,3 +218,35 @@ def move(quantity=6, source="Maine", target="Auburn", source_level=40, target_le
         source_level,
         target_level,
     )
+
+
+@contextlib.contextmanager
+def small_filesystem(folder):
+    """A 4 MB tmpfs mounted at `folder` (root only); skipped where it cannot be made."""
+    folder.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs to fill needs root")
+    made = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {made.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def fill(folder) -> os.PathLike:
+    """Write a file until the filesystem is full; return it."""
+    filler = folder / "filler"
+    with filler.open("wb") as out, pytest.raises(OSError, match="No space left") as full:  # noqa: PT012
+        chunk = b"\0" * 65536
+        while True:
+            out.write(chunk)
+            out.flush()
+    assert full.value.errno == errno.ENOSPC
+    return filler

@@ -220,3 +220,105 @@ def test_a_database_url_s_password_is_masked_and_a_bad_url_named_the_password_an
     assert caught.value.lines == [
         "DATABASE_URL: 'postgresql://bot:***@db:5432' names no database: add /DATABASE at the end"
     ]
+
+
+PASSWORD = "s3cret-pass"
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        (f"http://reader:{PASSWORD}@feed/", "'http://***@feed/' is not a ws:// or wss:// URL"),
+        (f"ws://reader:{PASSWORD}@feed:99999/", "'ws://***@feed:99999/' has a bad port"),
+        (f"ws://reader:{PASSWORD}@/", "'ws://***@/' is not a ws:// or wss:// URL"),
+        (f"ws://reader:{PASSWORD}@feed/#x", "a URL has a '#': write it as %23 in a password"),
+        (f"ws://reader:{PASSWORD}@[feed/", "a URL cannot be read (Invalid IPv6 URL)"),
+        (
+            f"ws://feed/?token={PASSWORD},ws://feed/?token=x",
+            "'ws://feed/?token=***' is given twice",
+        ),
+        (f"ws://r:{PASSWORD}@feed/,ws://r:{PASSWORD}@feed/", "'ws://***@feed/' is given twice"),
+        (
+            f"ws://user@feed/,ws://u:{PASSWORD}@f/",
+            "'ws://***@feed/' has a user name but no password: give both",
+        ),
+    ],
+)
+def test_a_bad_feed_url_is_named_without_its_password(monkeypatch, value, says):
+    monkeypatch.setenv("FEED_URLS", value)
+
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+
+    assert caught.value.lines == [f"FEED_URLS: {says}"]
+    assert PASSWORD not in str(caught.value)
+
+
+def test_a_bad_slack_api_url_is_named_without_its_password(monkeypatch):
+    monkeypatch.setenv("SLACK_API_URL", f"ftp://proxy:{PASSWORD}@slack.example/api/")
+
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+
+    assert caught.value.lines == [
+        "SLACK_API_URL: 'ftp://***@slack.example/api/' is not an http:// or https:// URL"
+    ]
+
+
+@pytest.mark.parametrize("value", [" ", "\t", " 8f74223 ", "8f74223\n"])
+def test_a_signing_secret_of_whitespace_or_with_spaces_around_it_is_refused(monkeypatch, value):
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", value)
+
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+
+    assert caught.value.lines == [
+        "SLACK_SIGNING_SECRET: is blank or has spaces around it: copy it again from the app's page"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        (
+            "ADMIN_USER_IDS",
+            ",",
+            "ADMIN_USER_IDS: names nothing (leave it unset if everyone may change alert rules) "
+            "(got ',')",
+        ),
+        (
+            "ADMIN_USER_IDS",
+            " , ,",
+            "ADMIN_USER_IDS: names nothing (leave it unset if everyone may change alert rules) "
+            "(got ' , ,')",
+        ),
+        (
+            "FEED_URLS",
+            ",",
+            "FEED_URLS: names nothing (leave it unset to read the built-in simulator)",
+        ),
+    ],
+)
+def test_a_list_that_names_nothing_is_refused_not_read_as_unset(monkeypatch, name, value, says):
+    monkeypatch.setenv(name, value)
+
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+
+    assert caught.value.lines == [says]
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "", "192.168.1.20", "bot.internal"])
+def test_the_api_is_not_served_to_the_network_without_a_token_unless_said(host):
+    with pytest.raises(SettingsError) as caught:
+        load_settings(http_host=host)
+    assert caught.value.lines[0].startswith(f"API_TOKEN: needed when HTTP_HOST={host} is ")
+    assert "API_PUBLIC=true" in caught.value.lines[0]
+
+    assert load_settings(http_host=host, api_token="t" * 24).api_open_to_the_network is False
+    assert load_settings(http_host=host, api_public=True).api_open_to_the_network is True
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"])
+def test_loopback_needs_no_token(host):
+    assert load_settings(http_host=host).api_open_to_the_network is False

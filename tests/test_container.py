@@ -3,12 +3,12 @@ together, and the commands they run work. (No Docker daemon here: the images are
 in the tests; the README says how to.)"""
 
 import asyncio
-import re
 import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import dockerfile
 import yaml
 
 from bot.store.postgres.url import check_url
@@ -18,14 +18,48 @@ ROOT = Path(__file__).resolve().parent.parent
 HADOLINT = str(Path(sys.executable).parent / "hadolint")
 
 
-def dockerfile() -> str:
-    return (ROOT / "Dockerfile").read_text()
+def stages() -> dict[str, tuple[str, list[dockerfile.Command]]]:
+    """The Dockerfile's stages in order, as Docker's own parser (buildkit's, through the
+    `dockerfile` package) reads them: name -> (the image it starts from, its instructions).
+    Comments and line continuations are the parser's business, not a substring's."""
+    found: dict[str, tuple[str, list[dockerfile.Command]]] = {}
+    for command in dockerfile.parse_file(str(ROOT / "Dockerfile")):
+        if command.cmd.upper() == "FROM":
+            image, *alias = command.value
+            name = alias[1] if len(alias) == 2 and alias[0].upper() == "AS" else str(len(found))
+            found[name] = (image, [])
+        else:
+            found[next(reversed(found))][1].append(command)
+    return found
+
+
+def instructions(stage: str) -> list[dockerfile.Command]:
+    """A stage's instructions, those of the stages it is built on first."""
+    all_stages = stages()
+    image, own = all_stages[stage]
+    return (instructions(image) if image in all_stages else []) + own
+
+
+def last(stage: str, instruction: str) -> dockerfile.Command:
+    """The instruction in force in `stage` (the last one given, inherited ones included)."""
+    found = [c for c in instructions(stage) if c.cmd.upper() == instruction]
+    assert found, f"no {instruction} in the {stage} stage"
+    return found[-1]
+
+
+def stage_env(stage: str) -> dict[str, str]:
+    """The environment the stage's ENV instructions set (inherited ones included)."""
+    env = {}
+    for c in instructions(stage):
+        if c.cmd.upper() == "ENV":  # the parser gives (key, value, key, value, ...)
+            env.update(zip(c.value[::2], c.value[1::2], strict=True))
+    return env
 
 
 def stage_cmd(stage: str) -> list[str]:
-    section = dockerfile().split(f" AS {stage}\n", 1)[1].split("\nFROM ", 1)[0]
-    (cmd,) = re.findall(r"^CMD (\[.*\])$", section, re.MULTILINE)
-    return yaml.safe_load(cmd)
+    cmd = last(stage, "CMD")
+    assert cmd.json, f"{stage}: CMD in exec form, so signals reach the process: {cmd.original}"
+    return list(cmd.value)
 
 
 def test_the_dockerfile_passes_hadolint():
@@ -36,11 +70,15 @@ def test_the_dockerfile_passes_hadolint():
 
 
 def test_the_bot_image_runs_as_a_user_keeps_its_database_on_a_volume_and_checks_health():
-    bot = dockerfile().split(" AS bot\n", 1)[1]
-    assert "USER 10001" in bot
-    assert 'VOLUME ["/data"]' in bot
-    assert "DATABASE_PATH=/data/inventory.db" in bot
-    assert 'CMD ["inventory-bot", "health"]' in bot
+    assert list(stages())[-1] == "bot"  # what `docker build .` builds
+    for stage in ("bot", "feed"):
+        assert last(stage, "USER").value == ("10001",)
+    volumes = [v for c in instructions("bot") if c.cmd.upper() == "VOLUME" for v in c.value]
+    assert "/data" in volumes
+    assert stage_env("bot")["DATABASE_PATH"] == "/data/inventory.db"
+    health = last("bot", "HEALTHCHECK")
+    assert health.json
+    assert health.value == ("CMD", "inventory-bot", "health")
     assert stage_cmd("bot") == ["inventory-bot", "run"]
 
 
@@ -111,3 +149,12 @@ async def test_the_health_command_says_whether_the_bot_answers(tmp_path):
 
 async def _passes(port: int) -> bool:
     return await health_command(port) == 0
+
+
+def test_compose_opens_the_api_without_a_token_only_on_this_machines_loopback():
+    bot = yaml.safe_load((ROOT / "compose.yaml").read_text())["services"]["bot"]
+    # The image alone listens beyond loopback, so it refuses to start without a token.
+    assert stage_env("bot")["HTTP_HOST"] == "0.0.0.0"
+    assert bot["environment"]["API_PUBLIC"] == "true"
+    assert bot["ports"]
+    assert all(port.startswith("127.0.0.1:") for port in bot["ports"])

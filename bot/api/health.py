@@ -19,7 +19,8 @@ SLACK_CHECK_EVERY = 60.0  # a successful auth.test is trusted this long
 class Health:
     """Liveness and readiness. `database_check` asks the database a trivial question;
     `feeds` gives each feed's shown name and health; `slack_check` calls auth.test (None when
-    Slack is not set); `slack_problems` says what Slack refuses now."""
+    Slack is not set); `slack_problems` says what Slack refuses now; `delivery` says whether
+    alerts reach Slack in time ({"ok", "detail"})."""
 
     def __init__(
         self,
@@ -28,12 +29,14 @@ class Health:
         *,
         slack_check: Callable[[], Awaitable[None]] | None = None,
         slack_problems: Callable[[], dict[str, str]] = dict,
+        delivery: Callable[[float], dict] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._database_check = database_check
         self._feeds = feeds
         self._slack_check = slack_check
         self._slack_problems = slack_problems
+        self._delivery = delivery
         self._clock = clock
         self._started = clock()
         self._slack_ok_until = 0.0
@@ -63,6 +66,8 @@ class Health:
             checks[f"feed {name}"] = {"ok": live, "detail": detail}
         if self._slack_check is not None:
             checks["slack"] = await self._slack(now)
+        if self._delivery is not None:
+            checks["delivery"] = self._delivery(now)
         return checks
 
     async def _database(self) -> dict:

@@ -39,6 +39,12 @@ class Readings:
     outbox_oldest_at: Callable[[], float | None]
     transfers: Callable[[], TransferBook | None]
     planner_round_seconds: Callable[[], float]
+    slack_methods: Callable[[], Counter[str]] = Counter  # Slack method -> calls made
+    # Per Slack method: (calls in the budget's window, the budget, seconds paused by a 429).
+    budgets: Callable[[float], dict[str, tuple[int, int, float]]] = lambda _now: {}
+    refused_channels: Callable[[], int] = lambda: 0
+    storage_failures: Callable[[], int] = lambda: 0  # the sender's, retried
+    restarts: Callable[[], Counter[str]] = Counter  # tasks started again, by task
 
 
 class Metrics:
@@ -92,6 +98,7 @@ class _BotCollector(Collector):
         yield from self._alerts(readings, now)
         yield from self._slack(readings, now)
         yield from self._transfers(readings)
+        yield from _upkeep(readings, now)
 
     def _writer(self, readings: Readings) -> Iterator[Metric]:
         stats, depth = readings.writer() or (None, 0)
@@ -201,6 +208,64 @@ class _BotCollector(Collector):
             "How long the planner's last round took.",
             readings.planner_round_seconds(),
         )
+
+
+def _upkeep(readings: Readings, now: float) -> Iterator[Metric]:
+    """Slack's budgets as the sender spends them, and what went wrong and was retried."""
+    budgets = readings.budgets(now)
+    C, G = CounterMetricFamily, GaugeMetricFamily
+    yield _labelled(
+        C,
+        "slack_api_calls",
+        "Slack Web API calls, by method.",
+        "method",
+        dict(readings.slack_methods()),
+    )
+    yield _labelled(
+        G,
+        "slack_budget_used",
+        "Calls in the current window of the workspace's budget, by method.",
+        "method",
+        {m: b[0] for m, b in budgets.items()},
+    )
+    yield _labelled(
+        G,
+        "slack_budget_limit",
+        "The workspace's budget of calls per window, by method.",
+        "method",
+        {m: b[1] for m, b in budgets.items()},
+    )
+    yield _labelled(
+        G,
+        "slack_method_paused_seconds",
+        "Seconds a 429 still pauses a method for every channel.",
+        "method",
+        {m: b[2] for m, b in budgets.items() if b[2] > 0},
+    )
+    yield _gauge(
+        "slack_channels_refused",
+        "Channels Slack refuses now (alerts wait).",
+        readings.refused_channels(),
+    )
+    yield _counter(
+        "sender_storage_failures",
+        "Database errors the sender met and retried.",
+        readings.storage_failures(),
+    )
+    yield _labelled(
+        C,
+        "task_restarts",
+        "Long-lived tasks that ended unexpectedly and were started again, by task.",
+        "task",
+        dict(readings.restarts()),
+    )
+
+
+def _labelled(kind: type, name: str, documentation: str, label: str, values: dict) -> Metric:
+    family = kind(f"{PREFIX}_{name}", documentation, labels=[label])
+    for key, value in sorted(values.items()):
+        family.add_metric([key], value)
+    return family
 
 
 def _counter(name: str, documentation: str, value: float) -> CounterMetricFamily:

@@ -24,6 +24,11 @@ class LogThrottle:
         self._seen.add(kind)
         return True
 
+    @property
+    def pending(self) -> bool:
+        """Something was counted that a summary has yet to tell."""
+        return bool(self._suppressed)
+
     def summary(self, now: float) -> dict[str, int] | None:
         """At the end of a window, the counts suppressed in it (None if nothing was); resets."""
         if self._window_start is None or now - self._window_start < self.window:

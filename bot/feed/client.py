@@ -195,5 +195,6 @@ class FeedClient:
 
 
 def _log_transition(t: Transition) -> None:
-    level = logging.INFO if t.after is FeedState.LIVE else logging.WARNING
+    down = t.after in (FeedState.DISCONNECTED, FeedState.STALE)
+    level = logging.WARNING if down else logging.INFO
     log.log(level, f"feed {t.after.value}", extra={"url": t.url, "detail": t.detail})

@@ -39,8 +39,10 @@ class SlackCalls:
         deliveries: Deliveries,
         budgets: Budgets,
         clock: Callable[[], float],
+        leading: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.transport = transport
+        self._leading = leading
         self.deliveries = deliveries
         self.budgets = budgets
         self._clock = clock
@@ -73,7 +75,11 @@ class SlackCalls:
 
     async def pace(self, method: str) -> None:
         """Wait until the method's budget allows a call, then spend it: every Slack call the
-        transport makes comes through here, whatever its channel."""
+        transport makes comes through here, whatever its channel. Nothing is called while the
+        process is not sure it leads (a leader that just woke from a freeze, whose lead is
+        being confirmed, or was lost: then the leader stops the sender)."""
+        if self._leading is not None:
+            await self._leading()
         while True:
             now = self._clock()
             wait = self.budgets.wait(method, now)

@@ -22,7 +22,7 @@ import json
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from bot.core.delivery import (
     BLOCKED_PROBE,
@@ -71,11 +71,14 @@ class Sender:
         restart_after: float = RESTART_AFTER,
         unknown_tries: int = UNKNOWN_TRIES,
         clock: Callable[[], float] = time.time,
+        leading: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.deliveries = deliveries
         self.transport = transport
         self.budgets = budgets if budgets is not None else Budgets()
-        self._calls = SlackCalls(transport, deliveries, self.budgets, clock)
+        # Before each call: wait until this process is sure it leads (bot/store/postgres/
+        # leadership.py); None when it is the only one.
+        self._calls = SlackCalls(transport, deliveries, self.budgets, clock, leading)
         self._min_interval = min_interval
         self._rate_limited_wait = rate_limited_wait
         self._restart_after = restart_after

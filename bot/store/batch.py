@@ -36,6 +36,8 @@ class AlertRows:
     suggestions: list[tuple] = field(default_factory=list)
     suggestions_gone: list[tuple[int]] = field(default_factory=list)
     transfers: list[tuple] = field(default_factory=list)
+    # Requests other processes handed over: (id, answered at, result JSON, refusal JSON).
+    requests: list[tuple[int, float, str | None, str | None]] = field(default_factory=list)
     # The actions the batch applied, with their results, to answer once committed.
     answers: list[tuple[Any, object, Exception | None]] = field(default_factory=list)
 

@@ -24,6 +24,7 @@ from bot.core.alerting.engine import AlertEngine
 from bot.core.errors import Refusal
 from bot.core.events import BadFrame, SaleEvent
 from bot.core.feed_health import Transition
+from bot.store.action_codec import encode_refusal, encode_result
 from bot.store.batch import AlertRows, OutboxRow
 from bot.store.codec import (
     channel_row,
@@ -48,6 +49,7 @@ class Submitted:
     action: Action
     at: float
     future: asyncio.Future
+    request: int | None = None  # handed over by another process: its answer is written too
 
 
 class AlertingProcessor:
@@ -82,6 +84,16 @@ class AlertingProcessor:
                         answers.append((item, None, error))
         rows = self._rows(engine.take_effects(), now)
         rows.answers = answers
+        rows.requests = [
+            (
+                item.request,
+                now,
+                None if error else encode_result(result),
+                encode_refusal(error) if error else None,
+            )
+            for item, result, error in answers
+            if item.request is not None
+        ]
         engine.forget_closed()
         return rows if rows != AlertRows() else None
 

@@ -98,6 +98,7 @@ class Writer:
         retention_days: float,
         clock: Callable[[], float] = time.time,
         processor: BatchProcessor | None = None,
+        paces: PaceBook | None = None,
     ) -> None:
         self._store = store
         self._processor = processor
@@ -112,7 +113,10 @@ class Writer:
         self._changed = asyncio.Condition()
         self._task: asyncio.Task[None] | None = None
         self._feeds = self._stores = self._models = NameIds("feeds", [])
-        self.paces = PaceBook()  # every shelf's pace, kept here with its level; others read it
+        # Every shelf's pace, kept here with its level; others read it. Given (a standby kept
+        # them warm) or loaded at start.
+        self.paces = PaceBook() if paces is None else paces
+        self._load_paces = paces is None
 
     async def start(self) -> None:
         """Load the name maps and the paces, and start draining the queue."""
@@ -120,7 +124,8 @@ class Writer:
         self._feeds = NameIds("feeds", rows["feeds"])
         self._stores = NameIds("stores", rows["stores"])
         self._models = NameIds("models", rows["models"])
-        await self._store.load_paces(self.paces)
+        if self._load_paces:
+            await self._store.load_paces(self.paces)
         self._task = asyncio.create_task(self._run(), name="writer")
 
     def offer(self, item: Item) -> Awaitable[None] | None:

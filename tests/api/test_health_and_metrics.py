@@ -2,6 +2,7 @@
 Prometheus server would read it."""
 
 import asyncio
+import logging
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -45,7 +46,16 @@ async def test_readiness_follows_the_feed_down_and_back_while_liveness_holds(api
     status, alive, _ = await client.get("/healthz")
     assert (status, alive["status"]) == (200, "alive")
 
-    await next_state(seen, FeedState.LIVE)  # the client reconnects by itself
+    await next_state(seen, FeedState.CONNECTED)  # the client reconnects by itself...
+    status, body, _ = await client.get("/readyz")
+    assert status == 503  # ...but a handshake is not a sale
+    assert body["checks"][f"feed {feed.url}"] == {
+        "ok": False,
+        "detail": "connected: waiting for the first message",
+    }
+
+    await feed.connections[1].send(sale("ALDO Maine Mall", "ADERI", 2))
+    await next_state(seen, FeedState.LIVE)
     status, body, _ = await client.get("/readyz")
     assert (status, body["ready"]) == (200, True)
 
@@ -88,7 +98,7 @@ async def test_metrics_parse_and_move_as_events_arrive(api):
 
     seen = states(bot.feeds[0])
     await feed.close_all()
-    await next_state(seen, FeedState.LIVE)
+    await next_state(seen, FeedState.CONNECTED)
     assert (await metrics(client))[("inventory_feed_reconnects_total", (("feed", url),))] == 1
 
 
@@ -124,6 +134,7 @@ async def test_readiness_asks_slack_when_a_token_is_set(api):
 
 
 async def test_a_feed_urls_password_and_query_show_nowhere(api, caplog):
+    caplog.set_level(logging.INFO)  # every line the bot logs by default, not only warnings
     secret = "s3cret-pass"
     bot, client, feed = await api(credentials="reader:s3cret-pass@")
     shown = feed.url.replace("//", "//***@")

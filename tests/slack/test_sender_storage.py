@@ -4,16 +4,13 @@ a lane's task that dies of an unexpected error is logged and started again."""
 
 import asyncio
 import contextlib
-import errno
-import os
 import sqlite3
-import subprocess
 
 import pytest
 
 from bot.slack.sender import POISON_AFTER
 from tests.fakes.slack import FakeSlack, Fault
-from tests.helpers import eventually
+from tests.helpers import eventually, fill, small_filesystem
 from tests.slack.outbox import Outbox, sending
 
 C, M = "C-STORES", "C-MERCH"
@@ -84,38 +81,6 @@ async def test_a_lock_taken_while_slack_answers_does_not_send_the_message_twice(
     with contextlib.closing(sqlite3.connect(outbox.path)) as db:
         ((channel, ts),) = db.execute("SELECT channel_id, ts FROM messages").fetchall()
     assert (channel, ts) == (C, slack.posts(C)[0].ts)
-
-
-@contextlib.contextmanager
-def small_filesystem(folder):
-    """A 4 MB tmpfs mounted at `folder` (root only); skipped where it cannot be made."""
-    folder.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs to fill needs root")
-    made = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(folder)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if made.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {made.stderr.strip()}")
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
-
-
-def fill(folder) -> os.PathLike:
-    """Write a file until the filesystem is full; return it."""
-    filler = folder / "filler"
-    with filler.open("wb") as out, pytest.raises(OSError, match="No space left") as full:  # noqa: PT012
-        chunk = b"\0" * 65536
-        while True:
-            out.write(chunk)
-            out.flush()
-    assert full.value.errno == errno.ENOSPC
-    return filler
 
 
 async def test_a_full_disk_holds_delivery_back_until_there_is_room(tmp_path, slack, caplog):

@@ -93,6 +93,7 @@ async def test_only_admins_may_change_rules_when_admins_are_named(running):
     bot, slack_side, _ = await running(admin_user_ids=["UBOSS"])
     before = db_state(bot)
     _, refused, _ = await slack_side.command("/thresholds", "set low=1", user="U2")
+    after_refusal = db_state(bot)
     _, shown, _ = await slack_side.command("/thresholds", user="U2")
     _, saved, _ = await slack_side.command("/thresholds", "set low=1", user="UBOSS")
 
@@ -100,9 +101,14 @@ async def test_only_admins_may_change_rules_when_admins_are_named(running):
         refused["text"]
         == ":warning: Only <@UBOSS> can change this channel's rules. Nothing was changed."
     )
+    assert after_refusal == before
     assert shown["text"].startswith("*Alert rules in this channel*")  # reading is for everyone
     assert saved["text"].startswith(":white_check_mark: Saved")
-    assert db_state(bot) != before
+    with sqlite3.connect(bot.settings.database_path) as db:
+        assert db.execute(
+            "SELECT low, updated_by FROM rules WHERE channel = ? AND store = '' AND model = ''",
+            (STORES,),
+        ).fetchall() == [(1, "UBOSS")]
 
 
 async def test_preview_replays_the_stored_day_and_saves_nothing(running, slack):

@@ -329,7 +329,33 @@ MIGRATIONS: list[str] = [
         END LOOP;
     END $$;
     """,
-    # 2: which of the writer's batches committed last. Each batch's transaction sets it, so a
+    # 2: two or more bots on one database (bot/store/postgres/leadership.py, handover.py). The
+    # leader is whoever holds a session advisory lock; `term` rises each time one takes the
+    # lead, and every batch and Slack call checks it (fencing), so a leader that was frozen and
+    # wakes up can neither commit nor post.
+    """
+    CREATE TABLE leadership (
+        id integer PRIMARY KEY CHECK (id = 1),
+        term bigint NOT NULL,
+        leader text NOT NULL,  -- the process that took the lead ("host pid")
+        since double precision NOT NULL
+    );
+    INSERT INTO leadership VALUES (1, 0, '', 0);
+    -- Changes people ask of a process that does not lead, handed to the leader, applied in
+    -- order with the feed, and answered here (both sides are woken by NOTIFY).
+    CREATE TABLE requests (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at double precision NOT NULL,
+        action text NOT NULL,  -- JSON (bot/store/action_codec.py)
+        answered_at double precision,
+        result text,  -- JSON
+        error text  -- JSON {"kind", "message"}: the refusal, for the asker to raise
+    );
+    CREATE INDEX requests_waiting ON requests (id) WHERE answered_at IS NULL;
+    -- The term of the leader that committed each outbox row.
+    ALTER TABLE outbox ADD COLUMN term bigint NOT NULL DEFAULT 0;
+    """,
+    # 3: which of the writer's batches committed last. Each batch's transaction sets it, so a
     # writer whose connection dropped while COMMIT was on its way can ask whether the batch
     # landed before writing it again (a batch is never written twice, nor lost).
     """

@@ -1,0 +1,144 @@
+"""Changes asked of a process that does not lead, handed to the one that does through the
+`requests` table: the asker writes the action and wakes the leader (NOTIFY requests); the
+leader applies it in order with the feed and writes the answer in the same transaction as the
+change (NOTIFY answers, sent at commit); the asker reads it. A notification may be missed (a
+leader changing hands): both sides also look at the table every second, so nothing waits
+longer than that for it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+from pydantic import SecretStr
+
+from bot.core.alerting.actions import Action
+from bot.core.errors import CommandError
+from bot.store.action_codec import (
+    decode_action,
+    decode_refusal,
+    decode_result,
+    encode_action,
+    encode_refusal,
+)
+from bot.store.postgres.connect import connect
+
+log = logging.getLogger(__name__)
+
+LOOK_EVERY = 1.0  # seconds between looks at the table, whatever the notifications
+ANSWER_WITHIN = 60.0  # an asker gives up after this (no leader, or a leader stuck)
+
+
+class NoLeader(Exception):
+    """No process answered the change in time: no leader now, or one that is stuck."""
+
+
+class Asker:
+    """A process's way to have the leader apply an action: `await ask(action)`."""
+
+    def __init__(self, url: str | SecretStr, *, name: str) -> None:
+        self._url = url
+        self._name = name
+        self._conn: asyncpg.Connection | None = None
+        self._answered = asyncio.Condition()
+        self._lock = asyncio.Lock()  # one statement at a time on the connection
+
+    async def open(self) -> None:
+        self._conn = await connect(self._url, name=f"{self._name} requests")
+        await self._conn.add_listener("answers", self._heard)
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    async def ask(self, action: Action, at: float) -> object:
+        """What the leader's engine made of `action`, or its Refusal raised here."""
+        assert self._conn is not None, "open() first"
+        async with self._lock:
+            number = await self._conn.fetchval(
+                "INSERT INTO requests (at, action) VALUES ($1, $2) RETURNING id",
+                at,
+                encode_action(action),
+            )
+            await self._conn.execute("SELECT pg_notify('requests', $1)", str(number))
+        deadline = time.monotonic() + ANSWER_WITHIN
+        while time.monotonic() < deadline:
+            async with self._lock:
+                row = await self._conn.fetchrow(
+                    "SELECT answered_at, result, error FROM requests WHERE id = $1", number
+                )
+            if row["answered_at"] is not None:
+                if row["error"] is not None:
+                    raise decode_refusal(row["error"])
+                return decode_result(row["result"])
+            async with self._answered:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._answered.wait(), LOOK_EVERY)
+        raise NoLeader(f"no process applied the change within {ANSWER_WITHIN:g} s")
+
+    def _heard(self, _conn: object, _pid: int, _channel: str, _payload: str) -> None:
+        asyncio.get_running_loop().create_task(self._wake())
+
+    async def _wake(self) -> None:
+        async with self._answered:
+            self._answered.notify_all()
+
+
+Submit = Callable[[Action, float, int], Awaitable[None]]
+
+
+class Inbox:
+    """The leader's side: every request not answered yet, submitted to the writer in the order
+    asked (the writer's batch writes the answer). Runs until cancelled."""
+
+    def __init__(self, url: str | SecretStr, submit: Submit, *, name: str) -> None:
+        self._url = url
+        self._submit = submit
+        self._name = name
+        self._woken = asyncio.Event()
+        self.taken = 0  # requests submitted
+
+    async def run(self) -> None:
+        conn = await connect(self._url, name=f"{self._name} inbox")
+        try:
+            await conn.add_listener("requests", lambda *_: self._woken.set())
+            after = 0
+            while True:
+                rows = await conn.fetch(
+                    "SELECT id, at, action FROM requests WHERE answered_at IS NULL AND id > $1 "
+                    "ORDER BY id",
+                    after,
+                )
+                for row in rows:
+                    after = row["id"]
+                    try:
+                        if row["at"] < time.time() - ANSWER_WITHIN:
+                            raise ValueError("asked too long ago: its asker gave up")
+                        action = decode_action(row["action"])
+                    except (KeyError, TypeError, ValueError) as error:
+                        await _refuse(conn, row["id"], str(error))
+                        continue
+                    await self._submit(action, row["at"], row["id"])
+                    self.taken += 1
+                self._woken.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._woken.wait(), LOOK_EVERY)
+        finally:
+            await conn.close()
+
+
+async def _refuse(conn: asyncpg.Connection, number: int, why: str) -> None:
+    """Answer a request that will not be applied, so its asker is not left waiting."""
+    log.error("a request is not applied", extra={"request": number, "why": why})
+    await conn.execute(
+        "UPDATE requests SET answered_at = $2, error = $3 WHERE id = $1",
+        number,
+        time.time(),
+        encode_refusal(CommandError(f"that change was not applied ({why})")),
+    )
+    await conn.execute("SELECT pg_notify('answers', $1)", str(number))

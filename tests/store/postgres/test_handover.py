@@ -1,0 +1,109 @@
+"""A change asked of a process that does not lead reaches the leader in order and its answer
+(or its refusal) comes back, through the requests table and NOTIFY."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from bot.core.alerting.actions import Acknowledge, Mute
+from bot.core.errors import CommandError
+from bot.core.rules import Change
+from bot.store.action_codec import encode_refusal, encode_result
+from bot.store.postgres.connect import connect
+from bot.store.postgres.handover import ANSWER_WITHIN, Asker, Inbox
+from tests.helpers import eventually
+
+
+async def waiting(url: str) -> int:
+    """Requests not answered yet."""
+    conn = await connect(url)
+    try:
+        return await conn.fetchval("SELECT count(*) FROM requests WHERE answered_at IS NULL")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def asker(migrated_postgres_url):
+    made = Asker(migrated_postgres_url, name="standby")
+    await made.open()
+    yield made
+    await made.close()
+
+
+async def answer(url: str, number: int, *, result: object = None, error: Exception | None = None):
+    """What the leader's batch writes with the change it applied."""
+    conn = await connect(url)
+    try:
+        await conn.execute(
+            "UPDATE requests SET answered_at = $2, result = $3, error = $4 WHERE id = $1",
+            number,
+            time.time(),
+            None if error else encode_result(result),
+            encode_refusal(error) if error else None,
+        )
+        await conn.execute("SELECT pg_notify('answers', $1)", str(number))
+    finally:
+        await conn.close()
+
+
+async def test_asked_changes_reach_the_leader_in_order_and_their_answers_come_back(
+    asker, migrated_postgres_url
+):
+    seen: list[tuple[object, int]] = []
+
+    async def submit(action, at, number) -> None:
+        seen.append((action, number))
+        if isinstance(action, Mute):
+            await answer(migrated_postgres_url, number, error=CommandError("#7 is not muted"))
+        else:
+            await answer(migrated_postgres_url, number, result=Change("C", "U1", at, "x", "y"))
+
+    inbox = asyncio.create_task(Inbox(migrated_postgres_url, submit, name="leader").run())
+    try:
+        done = await asyncio.wait_for(asker.ask(Acknowledge(7, "U1"), time.time()), 10)
+        with pytest.raises(CommandError, match="#7 is not muted"):
+            await asyncio.wait_for(asker.ask(Mute(7, "U1"), time.time()), 10)
+    finally:
+        inbox.cancel()
+
+    assert isinstance(done, Change)
+    assert [(type(a).__name__, n) for a, n in seen] == [("Acknowledge", 1), ("Mute", 2)]
+
+
+async def test_a_request_asked_before_any_leader_was_there_is_taken_when_one_is(
+    asker, migrated_postgres_url
+):
+    asking = asyncio.create_task(asker.ask(Acknowledge(7, "U1"), time.time()))
+    await eventually(lambda: waiting(migrated_postgres_url), what="the request to be written")
+    assert not asking.done()  # no leader yet: the request waits in the table
+
+    async def submit(action, at, number) -> None:
+        await answer(migrated_postgres_url, number, result=None)
+
+    inbox = asyncio.create_task(Inbox(migrated_postgres_url, submit, name="leader").run())
+    try:
+        assert await asyncio.wait_for(asking, 10) is None
+    finally:
+        inbox.cancel()
+
+
+async def test_a_request_older_than_its_asker_waits_is_refused_not_applied(
+    asker, migrated_postgres_url
+):
+    applied = []
+
+    async def submit(action, at, number) -> None:
+        applied.append(number)
+
+    long_ago = time.time() - ANSWER_WITHIN - 1
+    inbox = asyncio.create_task(Inbox(migrated_postgres_url, submit, name="leader").run())
+    try:
+        with pytest.raises(CommandError, match="asked too long ago"):
+            await asyncio.wait_for(asker.ask(Acknowledge(7, "U1"), long_ago), 10)
+    finally:
+        inbox.cancel()
+    assert applied == []
