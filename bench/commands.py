@@ -35,6 +35,7 @@ from pathlib import Path
 
 import feed_server
 from pg import emptied
+from pg import shown as masked  # `shown` is a name of main()'s
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -305,7 +306,7 @@ async def main(
 def report(phases: dict, levels: int, rounds: int, previews: int) -> None:
     print(
         f"\n{levels:,} stored levels; {rounds} requests a command, {previews} previews; "
-        f"command: {' '.join([sys.executable, *sys.argv])}"
+        f"command: {' '.join([sys.executable, *map(masked, sys.argv)])}"
     )
     worst: dict[str, float] = {}
     for phase, (timed, rate) in phases.items():

@@ -373,6 +373,8 @@ def pinning_for(pin: bool) -> Pinning:
 
 
 def main() -> None:
+    from pg import shown  # noqa: PLC0415 - here: the pipelines' processes never load it
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1 round, 5 s flat out, short paces")
     parser.add_argument("--rounds", type=int, help="whole rounds; medians are taken (default 3)")
@@ -394,7 +396,7 @@ def main() -> None:
     print(
         f"ingest benchmark: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
         f"{STORES * MODELS:,} keys (realistic world); {rounds} round(s), flat out for "
-        f"{flat_seconds:.0f} s; command: {' '.join([sys.executable, *sys.argv])}"
+        f"{flat_seconds:.0f} s; command: {' '.join([sys.executable, *map(shown, sys.argv)])}"
     )
     paced_loads = [
         ("1,000/s", int(20_000 * scale), 1_000.0),

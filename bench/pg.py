@@ -25,6 +25,7 @@ from bot.store.move import TABLES
 from bot.store.postgres.backend import PostgresBackend
 from bot.store.postgres.connect import connect
 from bot.store.postgres.migrate import migrate
+from bot.store.postgres.url import is_postgres_url, shown_url
 from bot.store.sqlite.backend import SqliteBackend
 from tests.postgres import PostgresServer
 
@@ -49,6 +50,11 @@ async def emptied(url: str) -> PostgresBackend:
 
 
 _emptied = False
+
+
+def shown(arg: str) -> str:
+    """A command-line word as printed: a database URL with its password masked."""
+    return shown_url(arg) if is_postgres_url(arg) else arg
 
 
 async def store_for(path: Path) -> SqliteBackend | PostgresBackend:
