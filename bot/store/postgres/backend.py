@@ -50,6 +50,9 @@ class PostgresBackend:
         self._days: set[float] = set()  # UTC days known to have their event partition
         self._batch: Batch | None = None  # the batch being written, to know a retry
         self._number = 0  # its number in writer_progress
+        # The leadership term this process leads in, when several bots share the database:
+        # every batch checks it (fencing). None: one bot, no check.
+        self.term: int | None = None
 
     async def open(self) -> None:
         """Connect (ConnectError names DATABASE_URL if not), migrate under the advisory lock,
@@ -100,7 +103,7 @@ class PostgresBackend:
             if retry and await last_batch(conn) >= self._number:
                 return
             await self._make_partitions(conn, batch)
-            await write_batch(conn, batch, self._number)
+            await write_batch(conn, batch, self._number, self.term)
         except Exception as error:
             if (lost := _as_lost(conn, error)) is None:
                 raise

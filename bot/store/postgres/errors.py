@@ -11,6 +11,11 @@ class Unreachable(Exception):
     restarting or out of connection slots)."""
 
 
+class Fenced(Exception):
+    """Another process took the lead (the leadership term moved past this writer's): the batch
+    was not written, and no later one will be. Never transient."""
+
+
 TRANSIENT: tuple[type[BaseException], ...] = (
     Unreachable,
     OSError,  # the connection reset or refused

@@ -1,5 +1,6 @@
 """The writer's transaction in PostgreSQL: one batch of events, levels, paces, dead letters and
-alert state (bot/store/postgres/write_alerts.py), and which batch it was.
+alert state (bot/store/postgres/write_alerts.py), which batch it was, and (with two bots) that
+its writer still leads.
 
 Round trips are few and each carries a whole batch: the events go in with COPY, the levels in
 ONE upsert over arrays (unnest), the low-levels list in one more, the model paces in one. The
@@ -11,6 +12,7 @@ from __future__ import annotations
 import asyncpg
 
 from bot.store.batch import Batch
+from bot.store.postgres.errors import Fenced
 from bot.store.postgres.low_levels import sync_low_levels
 from bot.store.postgres.write_alerts import write_alerts
 
@@ -35,6 +37,11 @@ _UPSERT_LEVELS = """
         slow_hours = excluded.slow_hours
 """
 _PROGRESS = "UPDATE writer_progress SET batch = $1"
+# Fencing: the term this writer leads in must still be the current one. FOR SHARE holds it so
+# until the commit: a process taking the lead (which raises the term) waits for this batch.
+_FENCE = "SELECT term FROM leadership WHERE id = 1 FOR SHARE"
+# A standby follows the event log (bot/store/postgres/follow.py): told at commit the newest id.
+_ANNOUNCE = "SELECT pg_notify('events', currval(pg_get_serial_sequence('events', 'id'))::text)"
 _UPSERT_MODEL_PACES = """
     INSERT INTO model_paces (model_id, fast_sold, fast_hours, slow_sold, slow_hours, at, stocked)
     SELECT * FROM unnest($1::integer[], $2::float8[], $3::float8[], $4::float8[], $5::float8[],
@@ -68,9 +75,14 @@ def columns(rows: list) -> list[list]:
     return [list(column) for column in zip(*rows, strict=True)] if rows else []
 
 
-async def write_batch(conn: asyncpg.Connection, batch: Batch, number: int) -> None:
-    """Write `batch` in one transaction, noting it as the writer's batch `number`."""
+async def write_batch(
+    conn: asyncpg.Connection, batch: Batch, number: int, term: int | None = None
+) -> None:
+    """Write `batch` in one transaction, noting it as the writer's batch `number`; with a
+    `term`, only while that is still the leadership's (else Fenced, and nothing is written)."""
     async with conn.transaction():
+        if term is not None and (current := await conn.fetchval(_FENCE)) != term:
+            raise Fenced(f"another process leads now (term {current}; this writer's: {term})")
         # Names first: every other row of the batch refers to them.
         for table, rows in batch.new_names:
             await conn.execute(_INSERT_NAMES[table], *columns(rows))
@@ -90,7 +102,9 @@ async def write_batch(conn: asyncpg.Connection, batch: Batch, number: int) -> No
             await conn.execute(_PRUNE_DEAD, batch.dead_letter_limit)
             await conn.execute(_COUNT_BAD, *columns(batch.bad_counts))
         if batch.alerts is not None:
-            await write_alerts(conn, batch.alerts)
+            await write_alerts(conn, batch.alerts, term or 0)
+        if batch.event_rows:
+            await conn.execute(_ANNOUNCE)
 
 
 async def last_batch(conn: asyncpg.Connection) -> int:

@@ -40,16 +40,17 @@ _RULES = (
     "updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
 )
 _OUTBOX = (
-    "INSERT INTO outbox (id, created_at, channel, op, incident_id, payload) "
-    "VALUES ($1, $2, $3, $4, $5, $6)"
+    "INSERT INTO outbox (id, created_at, channel, op, incident_id, payload, term) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7)"
 )
 _CHANGES = (
     "INSERT INTO config_changes (at, channel, user_id, action, summary) VALUES ($1, $2, $3, $4, $5)"
 )
 
 
-async def write_alerts(conn: asyncpg.Connection, rows: AlertRows) -> None:
-    """The alert processor's rows, inside the open transaction."""
+async def write_alerts(conn: asyncpg.Connection, rows: AlertRows, term: int = 0) -> None:
+    """The alert processor's rows, inside the open transaction; outbox rows carry the `term`
+    of the leader that committed them."""
     statements = [
         (_INCIDENTS, rows.incidents),
         (_MACHINES, rows.machines),
@@ -66,7 +67,10 @@ async def write_alerts(conn: asyncpg.Connection, rows: AlertRows) -> None:
         (_NOTIFIERS, rows.notifiers),
         (
             _OUTBOX,
-            [(r.id, r.created_at, r.channel, r.op, r.incident_id, r.payload) for r in rows.outbox],
+            [
+                (r.id, r.created_at, r.channel, r.op, r.incident_id, r.payload, term)
+                for r in rows.outbox
+            ],
         ),
         (_CHANGES, rows.changes),
         (_CHANNELS, rows.channels),

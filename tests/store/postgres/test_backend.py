@@ -14,6 +14,7 @@ import pytest
 from bot.core.events import SaleEvent
 from bot.store.batch import Batch
 from bot.store.postgres.backend import PostgresBackend
+from bot.store.postgres.errors import Fenced
 from bot.store.postgres.partitions import DAY
 from bot.store.writer import Writer
 from tests.helpers import eventually
@@ -22,6 +23,24 @@ from tests.postgres import PostgresServer, Unavailable, _unavailable
 
 def sale(n: int, at: float) -> SaleEvent:
     return SaleEvent(f"S{n % 50}", f"M{n % 40}", n, at, "ws://feed/")
+
+
+def one_sale_batch(store_id: int = 1, inventory: int = 5) -> Batch:
+    now = time.time()
+    return Batch(
+        events=[],
+        bad=[],
+        new_names=[
+            ("feeds", [(1, "ws://feed/", now)]),
+            ("stores", [(store_id, f"S{store_id}", now)]),
+            ("models", [(1, "ADERI", now)]),
+        ],
+        event_rows=[(now, 1, store_id, 1, inventory)],
+        level_rows=[(store_id, 1, inventory, now, 1, now, 1.0, 0.0, 1.0, 0.0)],
+        model_pace_rows=[],
+        dead_rows=[],
+        bad_counts=[],
+    )
 
 
 @pytest.fixture
@@ -99,17 +118,7 @@ async def test_a_server_crashing_mid_batch_loses_nothing_and_writes_nothing_twic
 
 
 async def test_a_batch_retried_after_its_commit_landed_is_not_written_again(store):
-    batch = Batch(
-        events=[],
-        bad=[],
-        new_names=[("stores", [(1, "Maine", 1.0)]), ("models", [(1, "ADERI", 1.0)])],
-        event_rows=[(time.time(), 1, 1, 1, 5)],
-        level_rows=[(1, 1, 5, time.time(), 1, time.time(), 1.0, 0.0, 1.0, 0.0)],
-        model_pace_rows=[],
-        dead_rows=[],
-        bad_counts=[],
-    )
-    batch.new_names.insert(0, ("feeds", [(1, "ws://feed/", 1.0)]))
+    batch = one_sale_batch()
     await store.write(batch)
     # The writer calls write() again with the same batch when the first call raised, as when
     # the connection dropped with COMMIT on its way: the batch is found committed.
@@ -163,3 +172,33 @@ async def test_maintenance_makes_tomorrows_partition(store, migrated_postgres_ur
                 await maintaining
     finally:
         await conn.close()
+
+
+async def test_a_writer_whose_term_has_passed_writes_nothing(store, migrated_postgres_url):
+    conn = await asyncpg.connect(migrated_postgres_url)
+    try:
+        await conn.execute("UPDATE leadership SET term = 4")
+        store.term = 4
+        await store.write(one_sale_batch(1))
+        await conn.execute("UPDATE leadership SET term = 5")  # another process took the lead
+
+        with pytest.raises(Fenced, match="term 5; this writer's: 4"):
+            await store.write(one_sale_batch(2))
+
+        assert await conn.fetchval("SELECT count(*) FROM events") == 1
+        assert await conn.fetchval("SELECT count(*) FROM stores") == 1
+    finally:
+        await conn.close()
+
+
+async def test_each_batch_tells_a_standby_its_newest_event_at_commit(store, migrated_postgres_url):
+    listener = await asyncpg.connect(migrated_postgres_url)
+    heard: asyncio.Queue[str] = asyncio.Queue()
+    await listener.add_listener("events", lambda *args: heard.put_nowait(args[-1]))
+    try:
+        await store.write(one_sale_batch(1))
+        assert await asyncio.wait_for(heard.get(), 10) == "1"
+        await store.write(one_sale_batch(2))  # new names: the same batch shape, a second sale
+        assert await asyncio.wait_for(heard.get(), 10) == "2"
+    finally:
+        await listener.close()
