@@ -26,14 +26,17 @@ def sale(n: int, at: float) -> SaleEvent:
 
 
 def one_sale_batch(store_id: int = 1, inventory: int = 5) -> Batch:
+    """A batch as the writer prepares it: one sale at store `store_id` (new) of model 1 (new
+    with store 1), on feed 1."""
     now = time.time()
+    names = {"feeds": (1, "ws://feed/"), "stores": (store_id, f"S{store_id}"), "models": (1, "M")}
     return Batch(
         events=[],
         bad=[],
         new_names=[
-            ("feeds", [(1, "ws://feed/", now)]),
-            ("stores", [(store_id, f"S{store_id}", now)]),
-            ("models", [(1, "ADERI", now)]),
+            (table, [(id_, name, now)])
+            for table, (id_, name) in names.items()
+            if table == "stores" or store_id == 1
         ],
         event_rows=[(now, 1, store_id, 1, inventory)],
         level_rows=[(store_id, 1, inventory, now, 1, now, 1.0, 0.0, 1.0, 0.0)],
