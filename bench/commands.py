@@ -3,6 +3,7 @@ levels, on an idle bot and while its feed runs flat out.
 
     .venv/bin/python bench/commands.py            # a few minutes, most of it writing the data
     .venv/bin/python bench/commands.py --quick    # 100,000 levels, fewer requests
+    .venv/bin/python bench/commands.py --database-url URL   # the store in PostgreSQL (bench/pg.py)
 
 1,000 stores x 1,000 models are written straight into a database with the bot's schema, with a
 day of stored sales for the preview to replay; then the real bot runs in HTTP mode against a
@@ -33,6 +34,8 @@ import time
 from pathlib import Path
 
 import feed_server
+from pg import emptied
+from pg import shown as masked  # `shown` is a name of main()'s
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -40,6 +43,7 @@ from bot.config import Settings
 from bot.feed.worlds import RealisticWorld, model_names, store_names
 from bot.logs import setup_logging
 from bot.runtime import Bot
+from bot.store.move import move
 from bot.store.sqlite import connect as database
 from bot.web import WebServer
 
@@ -216,7 +220,9 @@ def build_frames(path: Path, count: int) -> None:
     path.write_text("\n".join(next(sales)[1].to_json() for _ in range(count)) + "\n")
 
 
-async def main(stores: int, models: int, rounds: int, previews: int, day: int) -> None:
+async def main(
+    stores: int, models: int, rounds: int, previews: int, day: int, database_url: str | None
+) -> None:
     setup_logging("WARNING")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "bench.db"
@@ -227,6 +233,10 @@ async def main(stores: int, models: int, rounds: int, previews: int, day: int) -
             f"wrote {stores * models:,} levels and {day:,} sales in "
             f"{time.perf_counter() - started:.0f} s"
         )
+        if database_url:  # the same data, moved to PostgreSQL as `inventory-bot migrate` does
+            store = await emptied(database_url)
+            moved = await move(path, database_url, retention_days=30)
+            print(f"moved them to PostgreSQL in {moved.seconds:.1f} s")
         frames = Path(folder) / "frames.jsonl"
         build_frames(frames, 300_000)
         feed, port, go = start_feed(frames)
@@ -246,6 +256,8 @@ async def main(stores: int, models: int, rounds: int, previews: int, day: int) -
                     log_level="WARNING",
                 )
             )
+            if database_url:
+                bot.store = bot.leader.store = store  # the sender's records go there too
             await bot.start()
             # The planner's first round plans every model; commands are timed after it.
             await bot.planner.wait_for(lambda s: s.rounds >= 1)
@@ -294,7 +306,7 @@ async def main(stores: int, models: int, rounds: int, previews: int, day: int) -
 def report(phases: dict, levels: int, rounds: int, previews: int) -> None:
     print(
         f"\n{levels:,} stored levels; {rounds} requests a command, {previews} previews; "
-        f"command: {' '.join([sys.executable, *sys.argv])}"
+        f"command: {' '.join([sys.executable, *map(masked, sys.argv)])}"
     )
     worst: dict[str, float] = {}
     for phase, (timed, rate) in phases.items():
@@ -326,6 +338,11 @@ if __name__ == "__main__":
     parser.add_argument(
         "--day-sales", type=int, help="stored sales over the last day (20,000; quick 2,000)"
     )
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="store in PostgreSQL at URL, emptied first (see bench/pg.py), instead of SQLite",
+    )
     args = parser.parse_args()
     size, rounds = (316, 30) if args.quick else (1000, 300)
     asyncio.run(
@@ -335,5 +352,6 @@ if __name__ == "__main__":
             rounds=rounds,
             previews=args.previews or (1 if args.quick else 3),
             day=args.day_sales or (2_000 if args.quick else 20_000),
+            database_url=args.database_url,
         )
     )

@@ -122,13 +122,14 @@ async def configure_channels(path: Path, count: int, *, wide: bool = False) -> N
     through the normal stock range, so each sale is watched by about 22 channels and restocked
     shelves keep opening overstock gates.
     """
+    from pg import store_for  # noqa: PLC0415
+
     from bot.core.alerting.actions import SetRule, Watch  # noqa: PLC0415
     from bot.core.alerting.engine import AlertEngine, EngineSettings  # noqa: PLC0415
     from bot.core.rules import RuleBook, Scope, Thresholds  # noqa: PLC0415
     from bot.feed.worlds import model_names, store_names  # noqa: PLC0415
     from bot.store.batch import Batch  # noqa: PLC0415
     from bot.store.processor import AlertingProcessor  # noqa: PLC0415
-    from bot.store.sqlite.backend import SqliteBackend  # noqa: PLC0415
 
     stores, models = store_names(STORES), model_names(MODELS)
     engine = AlertEngine(RuleBook(), EngineSettings())
@@ -159,7 +160,7 @@ async def configure_channels(path: Path, count: int, *, wide: bool = False) -> N
         engine.apply(Watch(channel, Scope(models=frozenset(mine)), "bench"), 0.0)
         rule(channel)
         rule(channel, model=mine[0], low=15)
-    store = SqliteBackend(path)
+    store = await store_for(path)  # SQLite at `path`, or PostgreSQL with --database-url
     await store.open()
     alerts = AlertingProcessor(engine, next_outbox_id=1).prepare([], 0.0)
     await store.write(Batch([], [], [], [], [], [], [], [], alerts=alerts))
@@ -169,6 +170,8 @@ async def configure_channels(path: Path, count: int, *, wide: bool = False) -> N
 async def run_bot(url: str, folder: str, ctl, channels: int = 0, wide: bool = False) -> Result:
     # Imported here so that the baseline's process never loads the bot's modules: each
     # pipeline's resident memory is its own.
+    from pg import store_for  # noqa: PLC0415
+
     from bot.config import Settings  # noqa: PLC0415
     from bot.logs import setup_logging  # noqa: PLC0415
     from bot.runtime import Bot  # noqa: PLC0415
@@ -185,6 +188,8 @@ async def run_bot(url: str, folder: str, ctl, channels: int = 0, wide: bool = Fa
         feed_ping_interval_seconds=3600,  # the bench server answers no ping; a run is shorter
     )
     bot = Bot(settings, transport=_Discard())
+    # SQLite at `path`, or PostgreSQL with --database-url
+    bot.store = bot.leader.store = await store_for(path)
     commits: list[tuple[float, int]] = []
     await bot.start()
     bot.writer.commit_hooks.append(lambda events, at: commits.append((time.time(), len(events))))
@@ -368,12 +373,22 @@ def pinning_for(pin: bool) -> Pinning:
 
 
 def main() -> None:
+    from pg import shown  # noqa: PLC0415 - here: the pipelines' processes never load it
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1 round, 5 s flat out, short paces")
     parser.add_argument("--rounds", type=int, help="whole rounds; medians are taken (default 3)")
     parser.add_argument("--flat-seconds", type=float, help="length of a flat-out run (60)")
     parser.add_argument("--pin", action="store_true", help="server and pipeline on separate CPUs")
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="the bot stores in PostgreSQL at URL, emptied before each run (see bench/pg.py); "
+        "the baseline stays SQLite",
+    )
     args = parser.parse_args()
+    if args.database_url:
+        os.environ["BENCH_DATABASE_URL"] = args.database_url  # the pipelines' processes read it
     rounds = args.rounds or (1 if args.quick else 3)
     flat_seconds = args.flat_seconds or (5.0 if args.quick else 60.0)
     scale = 0.1 if args.quick else 1.0
@@ -381,7 +396,7 @@ def main() -> None:
     print(
         f"ingest benchmark: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
         f"{STORES * MODELS:,} keys (realistic world); {rounds} round(s), flat out for "
-        f"{flat_seconds:.0f} s; command: {' '.join([sys.executable, *sys.argv])}"
+        f"{flat_seconds:.0f} s; command: {' '.join([sys.executable, *map(shown, sys.argv)])}"
     )
     paced_loads = [
         ("1,000/s", int(20_000 * scale), 1_000.0),

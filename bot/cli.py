@@ -1,4 +1,4 @@
-"""The `inventory-bot` command: `run` (the default), `demo`, `simulate` and `health`."""
+"""The `inventory-bot` command: `run` (the default), `demo`, `simulate`, `health` and `migrate`."""
 
 from __future__ import annotations
 
@@ -11,13 +11,19 @@ import signal
 import sqlite3
 import sys
 import urllib.request
+from pathlib import Path
 
-from bot.config import SettingsError, load_settings
+import asyncpg
+
+from bot.config import Settings, SettingsError, load_settings
+from bot.core.errors import CannotStart
 from bot.demo import run_demo
 from bot.feed.simulator import SimulatorOptions, serve_feed, server_url, write_lines
 from bot.logs import setup_logging
 from bot.runtime import Bot
 from bot.store.errors import SchemaTooNew
+from bot.store.move import move
+from bot.store.postgres.url import EXAMPLE, shown_url
 
 log = logging.getLogger("bot")
 
@@ -32,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
         return _simulate(args)
     if args.command == "health":
         return _health(args.url)
+    if args.command == "migrate":
+        return _migrate(args)
     if args.command == "demo":
         return _run(demo=SimulatorOptions(mode="realistic", seed=args.seed, rate=args.rate))
     return _run(plain=getattr(args, "plain", False))
@@ -73,7 +81,29 @@ def _parser() -> argparse.ArgumentParser:
         "--url", help="the URL to ask (default: /healthz on HTTP_PORT of this machine)"
     )
     _add_simulate(commands)
+    _add_migrate(commands)
     return parser
+
+
+def _add_migrate(commands: argparse._SubParsersAction) -> None:
+    move = commands.add_parser(
+        "migrate",
+        help="copy a SQLite database into an empty PostgreSQL database",
+        description="Copy the bot's SQLite database into an empty PostgreSQL database: levels, "
+        "paces, names, rules, alerts, the outbox, suggestions, transfers, dead letters, and the "
+        "events within retention. Stop the bot first for a copy up to its last sale.",
+    )
+    move.add_argument("--from", dest="source", type=Path, required=True, metavar="FILE")
+    move.add_argument(
+        "--to", dest="target", required=True, metavar="URL", help=f"for example {EXAMPLE}"
+    )
+    move.add_argument(
+        "--retention-days",
+        type=_positive_float,
+        default=Settings.model_fields["event_retention_days"].default,
+        metavar="N",
+        help="copy the events of the last N days (default: %(default)s)",
+    )
 
 
 def _add_simulate(commands: argparse._SubParsersAction) -> None:
@@ -176,6 +206,30 @@ async def _serve(options: SimulatorOptions, host: str, port: int) -> int:
     await stop.wait()
     server.close()
     await server.wait_closed()
+    return 0
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    setup_logging("WARNING")
+    try:
+        moved = asyncio.run(move(args.source, args.target, retention_days=args.retention_days))
+    except CannotStart as error:  # the file, the URL, the server, a non-empty target
+        print(f"inventory-bot migrate: {error}", file=sys.stderr)
+        return 1
+    except asyncpg.PostgresError as error:
+        print(
+            f"inventory-bot migrate: --to={shown_url(args.target)}: the copy failed and was "
+            f"undone ({type(error).__name__}: {error})",
+            file=sys.stderr,
+        )
+        return 1
+    width = max(map(len, moved.rows))
+    for table, count in moved.rows.items():
+        print(f"{table:<{width}} {count:>12,}")
+    print(
+        f"copied {sum(moved.rows.values()):,} rows from {args.source} to "
+        f"{shown_url(args.target)} in {moved.seconds:.1f} s"
+    )
     return 0
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
+from tests.backends import Database
 
 # A throwaway PostgreSQL server and fresh databases: postgres_server, postgres_url,
 # migrated_postgres_url.
@@ -49,3 +50,12 @@ def websocketd_path() -> str:
         pytest.fail("websocketd is required here (REQUIRE_WEBSOCKETD is set) but not on PATH")
     pytest.skip("websocketd is not installed (apt-get install websocketd, or run .ci/run)")
     raise AssertionError("unreachable")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path: Path):
+    """The test's database: a SQLite file, then a fresh migrated PostgreSQL database (skipped
+    where PostgreSQL cannot run). See tests/backends.py."""
+    if request.param == "sqlite":
+        return Database("sqlite", tmp_path / "inventory.db")
+    return Database("postgres", request.getfixturevalue("migrated_postgres_url"))

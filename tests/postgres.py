@@ -186,6 +186,19 @@ class PostgresServer:
                 self._pg_ctl("stop", "--mode=immediate", "--wait", "--timeout=30")
         shutil.rmtree(self.root, ignore_errors=True)
 
+    def crash(self) -> None:
+        """Stop the server at once, as a crash would (immediate mode: every session is cut, no
+        checkpoint); its data stays for `start_again`."""
+        if self._admin is not None:
+            self._admin.close()
+            self._admin = None
+        self._pg_ctl("stop", "--mode=immediate", "--wait", "--timeout=30")
+
+    def start_again(self) -> None:
+        """Start the server stopped by `crash` on the same port (it recovers from its WAL)."""
+        self._pg_ctl("start", "--wait", "--timeout=60", f"--log={self.log}")
+        self._admin = _Admin(self.superuser_dsn("postgres"))
+
     def server_log(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 

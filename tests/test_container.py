@@ -6,10 +6,12 @@ import asyncio
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dockerfile
 import yaml
 
+from bot.store.postgres.url import check_url
 from tests.helpers import BOT, BotProcess, eventually, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,6 +91,30 @@ def test_compose_runs_the_bot_beside_the_feed_it_reads():
     assert bot["environment"]["FEED_URLS"] == f"ws://feed:{port}/"
     assert bot["depends_on"] == ["feed"]
     assert any(v.endswith(":/data") for v in bot["volumes"])
+
+
+def test_compose_has_a_profile_running_postgresql_beside_the_bot():
+    compose = yaml.safe_load((ROOT / "compose.yaml").read_text())
+    services = compose["services"]
+    postgres, bot = services["postgres"], services["bot-pg"]
+    assert postgres["profiles"] == bot["profiles"] == ["postgres"]
+    assert "profiles" not in services["bot"]  # `docker compose up` stays on SQLite
+    url = bot["environment"]["DATABASE_URL"]
+    check_url(url)
+    parts = urlsplit(url.replace("${POSTGRES_PASSWORD:-inventory-trial}", "pw"))
+    env = postgres["environment"]
+    assert (parts.hostname, parts.port) == ("postgres", 5432)
+    assert (parts.username, parts.path) == (env["POSTGRES_USER"], f"/{env['POSTGRES_DB']}")
+    assert "${POSTGRES_PASSWORD:-inventory-trial}" in url
+    assert env["POSTGRES_PASSWORD"] == "${POSTGRES_PASSWORD:-inventory-trial}"
+    assert bot["depends_on"]["postgres"] == {"condition": "service_healthy"}
+    assert "pg_isready" in " ".join(postgres["healthcheck"]["test"])
+    volume = postgres["volumes"][0].split(":")
+    assert volume[1] == "/var/lib/postgresql/data"
+    assert volume[0] in compose["volumes"]
+    assert bot["build"] == services["bot"]["build"]
+    assert bot["environment"]["FEED_URLS"] == services["bot"]["environment"]["FEED_URLS"]
+    assert bot["ports"] != services["bot"]["ports"]
 
 
 def test_the_feed_image_command_prints_sales_as_websocketd_wants_them():

@@ -1,9 +1,11 @@
-"""The commands with no Slack: an in-memory SQLite database behind the real writer and alert
-engine, and the replies read as the person would."""
+"""The commands with no Slack: a database behind the real writer and alert engine, and the
+replies read as the person would. Each test runs twice: on an in-memory SQLite database, and on
+a fresh PostgreSQL database of the test server (skipped where PostgreSQL cannot run)."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from bot.store.processor import AlertingProcessor, Submitted
 from bot.store.sqlite.backend import SqliteBackend
 from bot.store.sqlite.reads import SqliteReads
 from bot.store.writer import Tick, Writer
+from tests.backends import Database
 
 C = "C-STORES"
 START = 1_000_000.0
@@ -27,14 +30,21 @@ START = 1_000_000.0
 class Shop:
     """A database of stock, its alert engine and the commands over it, at a clock tests move."""
 
-    def __init__(self, admins: frozenset[str]) -> None:
+    def __init__(self, admins: frozenset[str], database: Database | None = None) -> None:
         self.admins = admins
+        self.database = database  # None: in memory, in SQLite
         self.now = START
 
     async def __aenter__(self) -> Shop:
-        self.store = SqliteBackend(Path(":memory:"))
-        await self.store.open()
-        self.db = self.store.db
+        if self.database is None:
+            self.store = SqliteBackend(Path(":memory:"))
+            await self.store.open()
+            self.db = self.store.db
+            self.reads = SqliteReads(self.db)  # another connection would see another database
+        else:
+            self.store = self.database.new()
+            await self.store.open()
+            self.reads = await self.store.reads()
         self.engine = await self.store.load_engine(EngineSettings(), now=self.now)
         processor = AlertingProcessor(self.engine, next_outbox_id=await self.store.next_outbox_id())
         self.writer = Writer(
@@ -49,7 +59,7 @@ class Shop:
         await self.writer.start()
         self.engine.paces = self.writer.paces
         self.commands = Commands(
-            Context(SqliteReads(self.db), self.apply, admins=self.admins, clock=lambda: self.now)
+            Context(self.reads, self.apply, admins=self.admins, clock=lambda: self.now)
         )
         await self.apply(DefaultRule(C, Thresholds(low=10, high=80, gate_seconds=0)))
         return self
@@ -81,19 +91,38 @@ class Shop:
     ) -> Reply:
         return await self.commands.handle(Request(command, text, channel, user))
 
+    async def execute_many(self, sql: str, rows: Iterable[Sequence]) -> None:
+        """Rows written behind the writer's back (`?` for each parameter)."""
+        if self.database is not None:
+            await self.database.execute_many(sql, rows)
+        else:
+            await self.db.executemany(sql, rows)
+
+    async def event_days(self, first_at: float, last_at: float) -> None:
+        """Room in the event log for sales a test writes itself (see Database.event_days)."""
+        if self.database is not None:
+            await self.database.event_days(first_at, last_at)
+
     async def rows(self, sql: str) -> list[tuple]:
-        async with self.db.execute(sql) as cursor:
+        """What `sql` selects, behind the writer's back ({user}: config_changes' user column)."""
+        if self.database is not None:
+            return await self.database.rows(sql)
+        async with self.db.execute(sql.replace("{user}", "user")) as cursor:
             return [tuple(row) for row in await cursor.fetchall()]
 
 
+def _in(database: Database) -> Database | None:
+    return None if database.kind == "sqlite" else database
+
+
 @pytest.fixture
-async def shop():
-    async with Shop(frozenset()) as opened:
+async def shop(database):
+    async with Shop(frozenset(), _in(database)) as opened:
         yield opened
 
 
 @pytest.fixture
-async def guarded_shop():
+async def guarded_shop(database):
     """Only UBOSS may change rules."""
-    async with Shop(frozenset({"UBOSS"})) as opened:
+    async with Shop(frozenset({"UBOSS"}), _in(database)) as opened:
         yield opened

@@ -48,7 +48,7 @@ async def test_a_rule_change_is_saved_announced_and_audited(shop):
     assert await shop.rows("SELECT store, low, high, updated_by FROM rules WHERE store != ''") == [
         ("Maine", 5, 80, "U7")
     ]
-    assert (await shop.rows("SELECT user, action FROM config_changes"))[-1] == ("U7", "set_rule")
+    assert (await shop.rows("SELECT {user}, action FROM config_changes"))[-1] == ("U7", "set_rule")
 
 
 async def test_only_an_admin_changes_rules_and_a_refusal_changes_nothing(guarded_shop):

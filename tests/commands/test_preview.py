@@ -7,16 +7,16 @@ import asyncio
 
 async def store_sales(shop, count: int) -> None:
     """`count` sales over the last hour, straight into the event log."""
-    db = shop.db
-    await db.execute("INSERT INTO feeds VALUES (1, 'ws://feed/', 0)")
-    await db.executemany(
+    await shop.execute_many("INSERT INTO feeds VALUES (?, ?, 0)", [(1, "ws://feed/")])
+    await shop.execute_many(
         "INSERT INTO stores VALUES (?, ?, 0)", [(i, f"Store {i}") for i in range(1, 21)]
     )
-    await db.executemany(
+    await shop.execute_many(
         "INSERT INTO models VALUES (?, ?, 0)", [(i, f"M{i}") for i in range(1, 51)]
     )
     start = shop.now - 3600
-    await db.executemany(
+    await shop.event_days(start, shop.now)
+    await shop.execute_many(
         "INSERT INTO events (at, feed_id, store_id, model_id, inventory) VALUES (?, 1, ?, ?, ?)",
         ((start + n * 3600 / count, n % 20 + 1, n % 50 + 1, (n * 7919) % 30) for n in range(count)),
     )

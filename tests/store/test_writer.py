@@ -1,4 +1,5 @@
-"""The single writer: batches, levels, the event log, dead letters, retention, backpressure."""
+"""The single writer: batches, levels, the event log, dead letters, retention, backpressure; on
+SQLite and on PostgreSQL (the `database` fixture runs each test on both)."""
 
 import asyncio
 import logging
@@ -6,8 +7,6 @@ import logging
 import pytest
 
 from bot.core.events import BadFrame, Reason, SaleEvent
-from bot.store.sqlite.backend import SqliteBackend
-from bot.store.sqlite.reads import SqliteReads
 from bot.store.writer import Tick, Writer
 from tests.helpers import eventually
 
@@ -23,22 +22,22 @@ def bad(n: int, at: float = 1000.0) -> BadFrame:
 
 
 @pytest.fixture
-async def store(tmp_path):
-    opened = SqliteBackend(tmp_path / "inventory.db")
+async def store(database):
+    opened = database.new()
     await opened.open()
     yield opened
     await opened.close()
 
 
 @pytest.fixture
-def db(store):
-    """The writer's own connection, for what a test does behind the writer's back."""
-    return store.db
+def db(database):
+    """The database itself, for what a test does behind the writer's back."""
+    return database
 
 
 @pytest.fixture
-def reads(store):
-    return SqliteReads(store.db)
+async def reads(store):
+    return await store.reads()
 
 
 @pytest.fixture
@@ -107,8 +106,7 @@ async def test_a_batch_is_one_transaction_and_names_survive_a_restart(db, make_w
     await second.stop()
 
     assert await reads.event_count() == 252
-    async with db.execute("SELECT count(*) FROM stores") as cur:
-        assert (await cur.fetchone())[0] == 8
+    assert await db.rows("SELECT count(*) FROM stores") == [(8,)]
 
 
 async def test_bad_frames_are_dead_lettered_up_to_the_limit_and_all_counted(db, make_writer, reads):
@@ -167,7 +165,7 @@ async def test_an_item_whose_submitter_is_cancelled_while_waiting_is_still_writt
 
 
 async def test_a_failed_write_is_retried_until_the_database_accepts_it(
-    db, make_writer, caplog, reads
+    db, store, make_writer, caplog, reads
 ):
     writer = await make_writer()
     failed = asyncio.Event()
@@ -180,11 +178,11 @@ async def test_a_failed_write_is_retried_until_the_database_accepts_it(
     spy = Spy()
     logging.getLogger("bot.store.writer").addHandler(spy)
     try:
-        await db.execute("PRAGMA query_only = 1")  # every write now fails like a full disk
         await writer.start()
+        await db.refuse_writes(store)  # every write now fails, as with a full disk
         await writer.submit(sale("A", "X", 7))
         await asyncio.wait_for(failed.wait(), 5)
-        await db.execute("PRAGMA query_only = 0")
+        await db.allow_writes(store)
         await asyncio.wait_for(writer.wait_for(lambda s: s.events == 1), 10)
     finally:
         logging.getLogger("bot.store.writer").removeHandler(spy)

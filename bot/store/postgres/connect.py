@@ -52,17 +52,18 @@ async def connect(
     name: str = APPLICATION,
     settings: Mapping[str, str] | None = None,
     connect_timeout: float = CONNECT_TIMEOUT,
+    option: str = "DATABASE_URL",
 ) -> asyncpg.Connection:
     """One connection, named `name` in pg_stat_activity, with `settings` SET for its session.
-    Raises ConnectError."""
+    Raises ConnectError, whose line names `option` (where the URL came from)."""
     url = _plain(url)
-    _check(url)
+    _check(url, option)
     try:
         conn = await asyncpg.connect(
             url, timeout=connect_timeout, server_settings={"application_name": name}
         )
     except Exception as error:
-        raise ConnectError(_explain(error, url, connect_timeout)) from None
+        raise ConnectError(_explain(error, url, connect_timeout, option)) from None
     try:
         if settings:
             await conn.execute(_set_statements(settings))
@@ -117,11 +118,11 @@ def _plain(url: str | SecretStr) -> str:
     return url.get_secret_value() if isinstance(url, SecretStr) else url
 
 
-def _check(url: str) -> None:
+def _check(url: str, option: str = "DATABASE_URL") -> None:
     try:
         check_url(url)
     except ValueError as problem:
-        raise ConnectError(f"DATABASE_URL: {problem}") from None
+        raise ConnectError(f"{option}: {problem}") from None
 
 
 def _set_statements(settings: Mapping[str, str]) -> str:
@@ -133,8 +134,9 @@ def _set_statements(settings: Mapping[str, str]) -> str:
     return "\n".join(lines)
 
 
-def _explain(error: Exception, url: str, timeout: float) -> str:
-    """What went wrong, in one line that names DATABASE_URL (shown masked) and no password."""
+def _explain(error: Exception, url: str, timeout: float, option: str = "DATABASE_URL") -> str:
+    """What went wrong, in one line that names `option` and the URL (shown masked) and no
+    password."""
     if isinstance(error, asyncpg.InvalidPasswordError):
         problem = f"the server refused the password for user {_user(url, error)!r}"
     elif isinstance(error, asyncpg.InvalidCatalogNameError):
@@ -159,7 +161,7 @@ def _explain(error: Exception, url: str, timeout: float) -> str:
         problem = f"cannot be used ({error})"
     else:
         problem = f"could not connect ({type(error).__name__}: {error})"
-    line = f"DATABASE_URL={shown_url(url)}: {problem}"
+    line = f"{option}={shown_url(url)}: {problem}"
     for secret in sorted(url_secrets(url), key=len, reverse=True):
         line = line.replace(secret, "***")  # should a library's words ever quote it
     return " ".join(line.split())

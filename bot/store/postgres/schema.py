@@ -355,6 +355,16 @@ MIGRATIONS: list[str] = [
     -- The term of the leader that committed each outbox row.
     ALTER TABLE outbox ADD COLUMN term bigint NOT NULL DEFAULT 0;
     """,
+    # 3: which of the writer's batches committed last. Each batch's transaction sets it, so a
+    # writer whose connection dropped while COMMIT was on its way can ask whether the batch
+    # landed before writing it again (a batch is never written twice, nor lost).
+    """
+    CREATE TABLE writer_progress (
+        only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+        batch bigint NOT NULL
+    );
+    INSERT INTO writer_progress (batch) VALUES (0);
+    """,
 ]
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import aiosqlite
 
-from bot.core.secrets import MASK, shown_url
 from bot.store.errors import SchemaTooNew
+from bot.store.restore import feeds_to_rename
 from bot.store.sqlite.schema import MIGRATIONS, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
@@ -62,8 +62,7 @@ async def hide_feed_credentials(db: aiosqlite.Connection) -> None:
     """Rename feeds stored by their full URL (as versions before feed names kept them) to the
     name that hides their credentials, with their feed alerts, so no answer shows a password."""
     async with db.execute("SELECT id, url FROM feeds ORDER BY id") as cursor:
-        renamed = [(shown_url(url), url, id_) for id_, url in await cursor.fetchall()]
-    renamed = [row for row in renamed if row[0] != row[1] and MASK not in row[1]]  # once
+        renamed = feeds_to_rename(await cursor.fetchall())
     if not renamed:
         return
     await db.execute("BEGIN IMMEDIATE")

@@ -4,24 +4,15 @@ left it, the name maps, every shelf's pace, the next outbox id."""
 from __future__ import annotations
 
 import aiosqlite
-import orjson
 
 from bot.core.alerting.engine import AlertEngine, EngineSettings
-from bot.core.alerting.incidents import Shown
-from bot.core.alerting.machine import Side
-from bot.core.rules import Channel, Rule, RuleBook, Scope, Thresholds
-from bot.core.transfers.book import TransferBook
-from bot.core.velocity import Pace, PaceBook, pooled
-from bot.store.codec import (
-    INCIDENT_COLUMNS,
-    SUGGESTION_COLUMNS,
-    TRANSFER_COLUMNS,
-    incident_from_row,
-    machine_from_json,
-    quiet_hours,
-    scope_names,
-    suggestion_from_row,
-    transfer_from_row,
+from bot.core.velocity import Pace, PaceBook
+from bot.store.codec import INCIDENT_COLUMNS, SUGGESTION_COLUMNS, TRANSFER_COLUMNS
+from bot.store.restore import (
+    RESTORED_INCIDENTS,
+    EngineRows,
+    engine_from_rows,
+    settle_model_paces,
 )
 
 
@@ -49,14 +40,7 @@ async def load_paces(db: aiosqlite.Connection, book: PaceBook) -> None:
     ) as cursor:
         async for model, *pace in cursor:
             book.models[model] = Pace(*pace)
-    # A database from before paces were kept (migration 4) has shelves but no model paces, and
-    # one written before this check may have miscounted: a model's pace must count exactly its
-    # shelves holding stock, or a shelf selling out would make the count negative.
-    for model, stores in book.shelves.items():
-        if model not in book.models:
-            book.models[model] = pooled(stores.values())
-        else:
-            book.models[model].stocked = sum(shelf.stocked for shelf in stores.values())
+    settle_model_paces(book)
 
 
 async def load_engine(
@@ -66,61 +50,35 @@ async def load_engine(
     now: float,
     paces: PaceBook | None = None,
 ) -> AlertEngine:
-    """The engine as the last run left it: rules, open incidents, machines, mutes, notifiers,
-    suggestions and the transfers that still matter (open, or closed lately)."""
-    book = RuleBook()
-    async with db.execute("SELECT id, stores, models, quiet_hours FROM channels") as cursor:
-        for channel_id, stores, models, quiet in await cursor.fetchall():
-            book.channels[channel_id] = Channel(
-                channel_id,
-                Scope(scope_names(stores), scope_names(models)),
-                quiet_hours(quiet),
-            )
-    async with db.execute("SELECT * FROM rules") as cursor:
-        for channel, store, model, low, high, readings, seconds, by, at in await cursor.fetchall():
-            rule = Rule(channel, store, model, Thresholds(low, high, readings, seconds), by, at)
-            book.channel(channel).rules[(store, model)] = rule
-    async with db.execute("SELECT max(id) FROM incidents") as cursor:
-        (last_id,) = await cursor.fetchone()
-    transfers = TransferBook(
-        settings.transfers,
+    """The engine as the last run left it (bot/store/restore.py builds it from these rows)."""
+
+    async def rows(sql: str, args: tuple = ()) -> list:
+        async with db.execute(sql, args) as cursor:
+            return list(await cursor.fetchall())
+
+    (last_id,) = (await rows("SELECT max(id) FROM incidents"))[0]
+    found = EngineRows(
+        channels=await rows("SELECT id, stores, models, quiet_hours FROM channels"),
+        rules=await rows("SELECT * FROM rules"),
+        last_incident_id=last_id,
         next_suggestion_id=await _next_id(db, "suggestions"),
         next_transfer_id=await _next_id(db, "transfers"),
+        suggestions=await rows(f"SELECT {SUGGESTION_COLUMNS} FROM suggestions"),
+        transfers=await rows(
+            f"SELECT {TRANSFER_COLUMNS} FROM transfers "
+            "WHERE status = 'accepted' OR coalesce(closed_at, at) > ?",
+            (now - settings.transfers.block_for,),
+        ),
+        incidents=await rows(
+            f"SELECT {INCIDENT_COLUMNS} FROM incidents WHERE {RESTORED_INCIDENTS}"
+        ),
+        machines=await rows("SELECT * FROM alert_machines"),
+        mutes=await rows(
+            "SELECT channel, kind, store, model, muted_by, muted_at, muted_until FROM mutes"
+        ),
+        notifiers=await rows("SELECT channel, state FROM notifiers"),
     )
-    async with db.execute(f"SELECT {SUGGESTION_COLUMNS} FROM suggestions") as cursor:
-        suggestions = [suggestion_from_row(row) for row in await cursor.fetchall()]
-    async with db.execute(
-        f"SELECT {TRANSFER_COLUMNS} FROM transfers "
-        "WHERE status = 'accepted' OR coalesce(closed_at, at) > ?",
-        (now - settings.transfers.block_for,),
-    ) as cursor:
-        recent = [transfer_from_row(row) for row in await cursor.fetchall()]
-    transfers.restore(suggestions, recent)
-    engine = AlertEngine(
-        book, settings, next_id=(last_id or 0) + 1, transfers=transfers, paces=paces
-    )
-    waiting = (Shown.WAITING.value, Shown.HELD.value)
-    async with db.execute(
-        f"SELECT {INCIDENT_COLUMNS} FROM incidents WHERE resolved_at IS NULL "
-        f"OR shown IN {waiting} OR id IN "
-        "(SELECT parent_id FROM incidents WHERE resolved_at IS NULL AND parent_id IS NOT NULL)"
-    ) as cursor:
-        incidents = [incident_from_row(row) for row in await cursor.fetchall()]
-    async with db.execute("SELECT * FROM alert_machines") as cursor:
-        machines = [
-            ((channel, store, model, Side(side)), machine_from_json(Side(side), state))
-            for channel, store, model, side, state in await cursor.fetchall()
-        ]
-    async with db.execute(
-        "SELECT channel, kind, store, model, muted_by, muted_at, muted_until FROM mutes"
-    ) as cursor:
-        mutes = [
-            ((c, k, s, m), (by, at, until)) for c, k, s, m, by, at, until in await cursor.fetchall()
-        ]
-    async with db.execute("SELECT channel, state FROM notifiers") as cursor:
-        notifiers = [(channel, orjson.loads(state)) for channel, state in await cursor.fetchall()]
-    engine.restore(incidents=incidents, machines=machines, mutes=mutes, notifiers=notifiers)
-    return engine
+    return engine_from_rows(found, settings, paces=paces)
 
 
 async def next_outbox_id(db: aiosqlite.Connection) -> int:
