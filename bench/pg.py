@@ -15,6 +15,7 @@ import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
@@ -71,7 +72,9 @@ async def store_for(path: Path) -> SqliteBackend | PostgresBackend:
     return PostgresBackend(url)
 
 
-def serve() -> None:
+@contextlib.contextmanager
+def durable_server() -> Iterator[str]:
+    """A throwaway server with a field's durability; yields the URL of a database on it."""
     server = PostgresServer()
     server.start()
     try:
@@ -80,14 +83,18 @@ def serve() -> None:
         server.admin("CHECKPOINT")  # the bot's role, made before fsync was on, on disk
         server.crash()  # shared_buffers needs a restart; nothing else is stored yet
         server.start_again()
-        url = server.url(server.create_database())
+        yield server.url(server.create_database())
+    finally:
+        server.stop()
+
+
+def serve() -> None:
+    with durable_server() as url:
         print(url, flush=True)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
-    finally:
-        server.stop()
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ from bot.demo import run_demo
 from bot.feed.simulator import SimulatorOptions, serve_feed, server_url, write_lines
 from bot.logs import setup_logging
 from bot.runtime import Bot
-from bot.store.errors import SchemaTooNew
 from bot.store.move import move
 from bot.store.postgres.url import EXAMPLE, shown_url
 
@@ -287,7 +286,7 @@ async def _run_bot(settings) -> int:
     try:
         try:
             await bot.start()
-        except SchemaTooNew as error:
+        except CannotStart as error:  # a schema too new, a PostgreSQL server out of reach
             print(f"inventory-bot: {error}", file=sys.stderr)
             return 1
         except (OSError, sqlite3.Error) as error:

@@ -89,11 +89,18 @@ class Leader:
         self._committed = committed
         self._late_puts: set[asyncio.Task[None]] = set()
 
-    async def start(self, term: int, *, paces: PaceBook | None = None) -> None:
+    async def start(
+        self,
+        term: int,
+        *,
+        paces: PaceBook | None = None,
+        failed: asyncio.Future[str] | None = None,
+    ) -> None:
         """Take the lead for `term`: load the state (keeping `paces` if a standby kept them
-        warm), start the sender, the writer, the feeds, the ticker and the planner."""
+        warm), start the sender, the writer, the feeds, the ticker and the planner. A vital
+        task's failure sets `failed` (the bot's, so that it stops)."""
         s, self.term = self.settings, term
-        self.supervisor = Supervisor()
+        self.supervisor = Supervisor(failed)
         self.engine = await self.store.load_engine(self.engine_settings, now=self.clock())
         processor = AlertingProcessor(self.engine, next_outbox_id=await self.store.next_outbox_id())
         # The sender loads what an earlier leader left undelivered before the writer can commit

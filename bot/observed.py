@@ -14,7 +14,10 @@ from bot.leading import Leader
 from bot.planner import Planner
 from bot.slack.sender import Sender
 from bot.store.writer import Writer
+from bot.succession import Role, Succession
 from bot.supervisor import Supervisor
+
+STANDBY_LAG_LIMIT = 60.0  # seconds a standby's copy may lag before it says it is not ready
 
 
 class Running(Protocol):
@@ -26,6 +29,7 @@ class Running(Protocol):
     planner: Planner | None
     supervisor: Supervisor | None  # the process's own tasks
     leader: Leader  # its supervisor runs the leader's tasks
+    succession: Succession | None  # with several bots (PostgreSQL)
     feeds: Sequence[FeedClient]
 
 
@@ -47,6 +51,31 @@ def delivery_check(sender: Sender | None, now: float, limit: float) -> dict:
         notes.append("Slack refuses " + ", ".join(refused))
     detail = "; ".join(notes) or f"{sender.pending()} call(s) waiting, none late"
     return {"ok": not wrong, "detail": detail}
+
+
+def role_check(succession: Succession, now: float) -> dict:
+    """Whether this process leads or stands by; a standby whose copy of the paces has fallen
+    far behind the log is not ready (it would take long to take over)."""
+    role, term = succession.role, succession.leadership.term
+    if role is Role.LEADER:
+        took = succession.takeover_seconds
+        after = f", taken over in {took:.1f} s" if took is not None else ""
+        return {"ok": True, "detail": f"leading (term {term}{after})"}
+    if role is not Role.STANDBY:
+        return {"ok": True, "detail": role.value}
+    lag = succession.lag(now)
+    ok = lag <= STANDBY_LAG_LIMIT
+    detail = "standby: another process leads; the paces follow its log"
+    detail += f", {lag:.0f} s behind" if lag else ", caught up"
+    return {"ok": ok, "detail": detail if ok else f"{detail} (limit {STANDBY_LAG_LIMIT:g} s)"}
+
+
+def _role(bot: Running, now: float) -> tuple[float, float, float]:
+    succession = bot.succession
+    if succession is None:
+        return 1.0, 0.0, 0.0
+    leading = succession.role is Role.LEADER
+    return float(leading), float(succession.leadership.term), succession.lag(now)
 
 
 def readings(bot: Running) -> Readings:
@@ -72,6 +101,7 @@ def readings(bot: Running) -> Readings:
         refused_channels=lambda: sum(c != "*" for c in bot.sender.problems()) if bot.sender else 0,
         storage_failures=lambda: bot.sender.storage_failures if bot.sender else 0,
         restarts=lambda: _restarts(bot),
+        role=lambda now: _role(bot, now),
     )
 
 

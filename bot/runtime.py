@@ -1,7 +1,9 @@
 """The running bot in one event loop: the parts every process runs (the store's reads, the HTTP
 server with the REST API, health and metrics, and Slack's way in), and the leader's parts
 (bot/leading.py) while this process leads. With SQLite it is the only process and leads from
-the start; `start()`, then `run_until(stop)`, then `stop()`, which shuts down in order."""
+the start; with PostgreSQL it leads if no other process does, else stands by
+(bot/succession.py). `start()`, then `run_until(stop)`, then `stop()`, which shuts down in
+order."""
 
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ from bot.core.feed_health import FeedHealth
 from bot.feed.client import FeedClient
 from bot.feed.simulator import SimulatorOptions
 from bot.leading import Leader
-from bot.observed import delivery_check, readings
+from bot.observed import delivery_check, readings, role_check
 from bot.parts import engine_settings, slack_client
 from bot.planner import Planner
 from bot.slack.app import build_app
@@ -33,9 +35,12 @@ from bot.slack.home import Home
 from bot.slack.listeners.background import Background
 from bot.slack.sender import Sender
 from bot.slack.transport import ConsoleTransport, SlackTransport, Transport
+from bot.store.postgres.backend import PostgresBackend
+from bot.store.postgres.leadership import Leadership
 from bot.store.reads import Reads
 from bot.store.sqlite.backend import SqliteBackend
 from bot.store.writer import Writer
+from bot.succession import Succession
 from bot.supervisor import Supervisor
 from bot.web import WebServer
 
@@ -56,7 +61,15 @@ class Bot:
         self.settings = settings
         self.engine_settings = engine_settings(settings)
         self.clock = clock
-        self.store = SqliteBackend(settings.database_path)
+        url = settings.database_url
+        self.store: PostgresBackend | SqliteBackend
+        leadership: Leadership | None = None
+        if url is None:
+            self.store = SqliteBackend(settings.database_path)
+        else:
+            self.store = PostgresBackend(url)
+            # Other processes may lead: every Slack call waits until the lead is sure.
+            leadership = Leadership(url)
         if transport is None:
             token = settings.slack_bot_token
             transport = SlackTransport(slack_client(settings)) if token else ConsoleTransport()
@@ -67,8 +80,12 @@ class Bot:
             engine_settings=self.engine_settings,
             simulator=simulator or SimulatorOptions(mode=settings.simulator_mode),
             clock=clock,
+            leading=leadership.sure if leadership else None,
             committed=self._committed,
         )
+        self.succession: Succession | None = None
+        if isinstance(self.store, PostgresBackend) and url and leadership:
+            self.succession = Succession(url, self.store, self.leader, leadership, clock=clock)
         self.reads: Reads | None = None  # for commands and the App Home
         self.commands: Commands | None = None
         self.web: WebServer | None = None
@@ -104,13 +121,21 @@ class Bot:
         sender, the writer, the feeds, the ticker), then serve people."""
         self.supervisor = Supervisor()
         await self.store.open()
-        await self.leader.start(term=0)
+        if self.succession is None:
+            await self.leader.start(term=0, failed=self.supervisor.failed)
+        else:
+            await self.succession.start(self.supervisor.failed)
         await self._start_serving()
+        if self.succession is not None:
+            # Vital: a leader that loses the lead stops the process (exit 1), to come back as
+            # a standby.
+            self.supervisor.run("succession", self.succession.run, vital=True)
         s = self.settings
         transport = self.leader.transport
         log.info(
             "bot started",
             extra={
+                "role": self.succession.role.value if self.succession else "leader",
                 "database": self.store.shown,
                 "feeds": len(self.feeds),
                 "slack": s.slack_api_url
@@ -120,19 +145,22 @@ class Bot:
         )
 
     async def apply(self, action: Action) -> object:
-        """Apply `action` in the leader's writer, in order with the feed; return what the
-        engine made of it once committed (or raise its Refusal)."""
+        """Apply `action` in the leader's writer (this process's or the leading one's), in
+        order with the feed; return what the engine made of it once committed (or raise its
+        Refusal)."""
+        if self.succession is not None:
+            return await self.succession.apply(action)
         return await self.leader.apply(action)
 
     async def run_until(self, stop: asyncio.Event) -> int:
         """Run until `stop` is set (0) or a task the bot cannot live without fails (1)."""
-        if self.supervisor is None or self.leader.supervisor is None:
+        if self.supervisor is None:
             raise RuntimeError("start() the bot first")
         stopper = asyncio.create_task(stop.wait(), name="stop signal")
-        failures = {self.supervisor.failed, self.leader.supervisor.failed}
-        await asyncio.wait({stopper, *failures}, return_when=asyncio.FIRST_COMPLETED)
+        failed = self.supervisor.failed  # the leader's tasks report here too
+        await asyncio.wait({stopper, failed}, return_when=asyncio.FIRST_COMPLETED)
         stopper.cancel()
-        return 1 if any(f.done() for f in failures) else 0  # the supervisor logged why
+        return 1 if failed.done() else 0  # the supervisor logged why
 
     async def stop(self) -> None:
         """Stop taking requests, stop leading (the feeds, then the writer flushes what was
@@ -148,6 +176,8 @@ class Bot:
         if self.supervisor is not None:
             await self.supervisor.stop()
         await self.leader.stop()
+        if self.succession is not None:
+            await self.succession.close()
         await self.store.close()
         self.reads = None
 
@@ -177,6 +207,7 @@ class Bot:
             slack_check=slack_client(s).auth_test if s.slack_bot_token else None,
             slack_problems=lambda: self.sender.problems() if self.sender else {},
             delivery=lambda now: delivery_check(self.sender, now, s.outbox_max_age_seconds),
+            role=(lambda now: role_check(self.succession, now)) if self.succession else None,
             clock=self.clock,
         )
         self.health.mount(self.web.app)

@@ -22,9 +22,13 @@ RESTART_CAP = 60.0
 class Supervisor:
     """Start tasks with `run`, wait on `failed`, `stop` them all."""
 
-    def __init__(self) -> None:
+    def __init__(self, failed: asyncio.Future[str] | None = None) -> None:
+        """`failed`: a future to share with another supervisor (the leader's tasks stop the
+        bot as the bot's own do); a new one if None."""
         self.restarts: Counter[str] = Counter()  # by task name
-        self.failed: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self.failed: asyncio.Future[str] = (
+            failed if failed is not None else asyncio.get_running_loop().create_future()
+        )
         self._tasks: dict[str, asyncio.Task[None]] = {}
 
     def run(self, name: str, job: Callable[[], Awaitable[None]], *, vital: bool = False) -> None:

@@ -20,7 +20,8 @@ class Health:
     """Liveness and readiness. `database_check` asks the database a trivial question;
     `feeds` gives each feed's shown name and health; `slack_check` calls auth.test (None when
     Slack is not set); `slack_problems` says what Slack refuses now; `delivery` says whether
-    alerts reach Slack in time ({"ok", "detail"})."""
+    alerts reach Slack in time ({"ok", "detail"}); `role` whether this process leads or stands
+    by, when several bots share a database ({"ok", "detail"})."""
 
     def __init__(
         self,
@@ -30,6 +31,7 @@ class Health:
         slack_check: Callable[[], Awaitable[None]] | None = None,
         slack_problems: Callable[[], dict[str, str]] = dict,
         delivery: Callable[[float], dict] | None = None,
+        role: Callable[[float], dict] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._database_check = database_check
@@ -37,6 +39,7 @@ class Health:
         self._slack_check = slack_check
         self._slack_problems = slack_problems
         self._delivery = delivery
+        self._role = role
         self._clock = clock
         self._started = clock()
         self._slack_ok_until = 0.0
@@ -68,6 +71,8 @@ class Health:
             checks["slack"] = await self._slack(now)
         if self._delivery is not None:
             checks["delivery"] = self._delivery(now)
+        if self._role is not None:
+            checks["role"] = self._role(now)
         return checks
 
     async def _database(self) -> dict:

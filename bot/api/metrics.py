@@ -45,6 +45,8 @@ class Readings:
     refused_channels: Callable[[], int] = lambda: 0
     storage_failures: Callable[[], int] = lambda: 0  # the sender's, retried
     restarts: Callable[[], Counter[str]] = Counter  # tasks started again, by task
+    # (1 if this process leads, its term, seconds a standby's copy is behind the log)
+    role: Callable[[float], tuple[float, float, float]] = lambda _now: (1.0, 0.0, 0.0)
 
 
 class Metrics:
@@ -251,6 +253,14 @@ def _upkeep(readings: Readings, now: float) -> Iterator[Metric]:
         "sender_storage_failures",
         "Database errors the sender met and retried.",
         readings.storage_failures(),
+    )
+    leading, term, lag = readings.role(now)
+    yield _gauge("leader", "1 while this process leads (with several bots), else 0.", leading)
+    yield _gauge("leader_term", "The leadership term this process last took (0: none).", term)
+    yield _gauge(
+        "standby_lag_seconds",
+        "Seconds a standby's copy of the paces has been behind the leader's log.",
+        lag,
     )
     yield _labelled(
         C,

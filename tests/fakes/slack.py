@@ -58,6 +58,7 @@ class Call:
     args: dict
     at: float  # wall-clock time the request arrived
     outcome: str = "ok"  # ok | error code | http status | stalled
+    token: str = ""  # the bearer token it came with
 
 
 @dataclass
@@ -99,8 +100,12 @@ class FakeSlack:
         tiers: dict[str, Tier] | None = None,
         post_rate: float = POST_RATE,
         post_burst: float = POST_BURST,
+        tokens: tuple[str, ...] = (),
     ) -> None:
+        """`tokens`: more bot tokens it accepts, to tell apart the processes of one app that
+        the tests give each their own (Slack gives every replica the same)."""
         self.token = token
+        self.tokens = {token, *tokens}
         self.app_token = app_token
         self.channels = set(channels)
         self.not_member = set(not_member)  # channels the bot is not in
@@ -219,11 +224,11 @@ class FakeSlack:
                 args.update(json.loads(body))
             else:
                 args.update(parse_qsl(body.decode()))
-        call = Call(method, args, time.time())
-        self.calls.append(call)
-        wanted = self.app_token if method == "apps.connections.open" else self.token
         given = request.headers.get("Authorization")
-        if given != f"Bearer {wanted}":
+        call = Call(method, args, time.time(), token=(given or "").removeprefix("Bearer "))
+        self.calls.append(call)
+        wanted = {self.app_token} if method == "apps.connections.open" else self.tokens
+        if given not in {f"Bearer {token}" for token in wanted}:
             call.outcome = "not_authed" if not given else "invalid_auth"
             await self._notify()
             return _json({"ok": False, "error": call.outcome})

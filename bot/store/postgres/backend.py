@@ -91,6 +91,10 @@ class PostgresBackend:
     async def load_paces(self, book: PaceBook) -> None:
         await state.load_paces(await self._writer(), book)
 
+    async def warm_paces(self, book: PaceBook) -> int:
+        """`load_paces`, for a standby: returns the newest event the paces count."""
+        return await state.load_paces(await self._writer(), book)
+
     async def write(self, batch: Batch) -> None:
         """Write `batch` in one transaction. Called again for the same batch after a transient
         error, it first asks whether the batch committed (the connection may have dropped with
@@ -135,7 +139,8 @@ class PostgresBackend:
 
     async def maintain(self) -> None:
         """Runs for ever: makes sure today's and tomorrow's partitions exist, every hour, from a
-        connection of its own (a sale at midnight never waits for its partition)."""
+        connection of its own (a sale at midnight never waits for its partition), and forgets
+        the changes other processes handed over once answered a day ago."""
         conn: asyncpg.Connection | None = None
         try:
             while True:
@@ -145,6 +150,9 @@ class PostgresBackend:
                     made = await add_event_partitions(conn, time.time(), days_ahead=1)
                     if made:
                         log.info("event partitions made", extra={"partitions": made})
+                    await conn.execute(
+                        "DELETE FROM requests WHERE answered_at < $1", time.time() - DAY
+                    )
                 except (ConnectError, *TRANSIENT) as error:
                     log.warning("event partitions not checked", extra={"error": str(error)})
                 await asyncio.sleep(MAINTAIN_EVERY)

@@ -63,15 +63,28 @@ class Leadership:
         self._beat_heard = asyncio.Event()
         self._beating: asyncio.Task[None] | None = None
 
+    async def try_to_lead(self) -> int | None:
+        """Take the lead if no process holds it now: the term, or None."""
+        return await self._take(wait=False)
+
     async def wait_to_lead(self) -> int:
         """Wait until this process holds the lock (a standby waits here), then take the next
         term; returns it. Raises ConnectError if the server cannot be reached."""
+        term = await self._take(wait=True)
+        assert term is not None
+        return term
+
+    async def _take(self, *, wait: bool) -> int | None:
         settings = {"idle_session_timeout": f"{int(self.session_timeout * 1000)}ms"}
         conn = await connect(self._url, name=f"{self.name} leadership", settings=settings)
         try:
-            # Blocking on the lock keeps the session active: idle_session_timeout counts only
-            # the time a session sits idle, which is the leader's, once it holds the lock.
-            await conn.execute("SELECT pg_advisory_lock($1)", LEAD_LOCK)
+            if wait:
+                # Blocking on the lock keeps the session active: idle_session_timeout counts
+                # only the time a session sits idle, which is the leader's once it holds it.
+                await conn.execute("SELECT pg_advisory_lock($1)", LEAD_LOCK)
+            elif not await conn.fetchval("SELECT pg_try_advisory_lock($1)", LEAD_LOCK):
+                await conn.close()
+                return None
             # Waits while an old leader's batch still holds the row (FOR SHARE) until its
             # session is ended: no batch of the old term can commit after this returns.
             self.term = await conn.fetchval(

@@ -28,8 +28,9 @@ async def name_rows(conn: asyncpg.Connection) -> dict[str, list[tuple[int, str]]
     }
 
 
-async def load_paces(conn: asyncpg.Connection, book: PaceBook) -> None:
-    """Load every stored shelf's and model's pace into `book`, for the writer to keep.
+async def load_paces(conn: asyncpg.Connection, book: PaceBook) -> int:
+    """Load every stored shelf's and model's pace into `book`, for the writer to keep; returns
+    the newest event they count (a standby follows the log from there).
 
     Made for a million levels: the levels come by id, without joining their names (the ids are
     mapped here, from maps of a few thousand names), through a cursor a chunk at a time, so
@@ -54,7 +55,9 @@ async def load_paces(conn: asyncpg.Connection, book: PaceBook) -> None:
             "FROM model_paces"
         ):
             book.models[models[model_id]] = Pace(*pace)
+        newest = await conn.fetchval("SELECT coalesce(max(id), 0) FROM events")
     settle_model_paces(book)
+    return newest
 
 
 async def load_engine(

@@ -43,6 +43,8 @@ _OUTBOX = (
     "INSERT INTO outbox (id, created_at, channel, op, incident_id, payload, term) "
     "VALUES ($1, $2, $3, $4, $5, $6, $7)"
 )
+# The answers to changes other processes handed over, in the transaction that applies them.
+_ANSWERS = "UPDATE requests SET answered_at = $2, result = $3, error = $4 WHERE id = $1"
 _CHANGES = (
     "INSERT INTO config_changes (at, channel, user_id, action, summary) VALUES ($1, $2, $3, $4, $5)"
 )
@@ -88,6 +90,9 @@ async def write_alerts(conn: asyncpg.Connection, rows: AlertRows, term: int = 0)
         (_SUGGESTIONS, rows.suggestions),
         ("DELETE FROM suggestions WHERE id = $1", rows.suggestions_gone),
         (_TRANSFERS, rows.transfers),
+        (_ANSWERS, rows.requests),
     ]:
         if args:
             await conn.executemany(sql, args)
+    if rows.requests:  # their askers are woken at commit (bot/store/postgres/handover.py)
+        await conn.execute("SELECT pg_notify('answers', $1)", str(rows.requests[-1][0]))
