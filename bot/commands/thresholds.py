@@ -12,7 +12,8 @@ from bot.commands.request import Context, Request
 from bot.core.alerting.actions import Action, ClearRule, SetQuietHours, SetRule, Watch
 from bot.core.errors import RuleError
 from bot.core.names import Kind as NameKind
-from bot.core.rules import ANY, Change, QuietHours, Scope, Thresholds, parse_quiet_hours
+from bot.core.quiet import QuietHours, parse_quiet_hours
+from bot.core.rules import ANY, Change, Scope, Thresholds
 from bot.mrkdwn import date, escape, quoted
 from bot.store.rows import MuteRow
 

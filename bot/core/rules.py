@@ -8,39 +8,86 @@ model) the most specific rule wins: store+model, then store, then model, then th
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from datetime import datetime
-from datetime import time as clock_time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from dataclasses import dataclass, field, replace
 
 from bot.core.errors import RuleError
 from bot.core.events import MAX_INVENTORY, MAX_NAME_CHARS
+from bot.core.quiet import QuietHours
+from bot.mrkdwn import OWNER_ID
 
 ANY = ""  # a rule's store or model that matches every store or model
+MAX_COVER_DAYS = 365
+MIN_ESCALATE = 60.0
+MAX_ESCALATE = 7 * 86_400.0
 
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
     """When a level alerts. `low`: at or below it (0 is out of stock; None: never low).
     `high`: at or above it (None: never high). The gate: a low or high condition must hold for
-    `gate_readings` readings and `gate_seconds` seconds before it fires."""
+    `gate_readings` readings and `gate_seconds` seconds before it fires.
+
+    A side may be in days of cover instead: `low_days` alerts when the shelf's stock would last
+    that long or less at its current pace, `high_days` when it would last that long or more.
+    The pairs value of that side is then what applies until a pace is known (the fallback)."""
 
     low: int | None = 10
     high: int | None = 80
     gate_readings: int = 2
     gate_seconds: float = 60.0
+    low_days: float | None = None
+    high_days: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("low", "high"):
             value = getattr(self, name)
             if value is not None and not 0 <= value <= MAX_INVENTORY:
                 raise RuleError(f"{name} must be from 0 to {MAX_INVENTORY:,}, not {value}")
+        for name in ("low_days", "high_days"):
+            days = getattr(self, name)
+            if days is not None and not 1 / 24 <= days <= MAX_COVER_DAYS:
+                raise RuleError(f"cover must be from 1 hour to {MAX_COVER_DAYS} days, not {days:g}")
         if self.low is not None and self.high is not None and self.high <= self.low:
-            raise RuleError(f"high ({self.high}) must be above low ({self.low})")
+            until = " pairs until a pace is known" if self.low_days or self.high_days else ""
+            raise RuleError(f"high ({self.high}) must be above low ({self.low}){until}")
+        if self.low_days and self.high_days and self.high_days <= self.low_days:
+            raise RuleError(
+                f"high ({self.high_days:g} days) must be above low ({self.low_days:g} days)"
+            )
         if self.gate_readings < 1:
             raise RuleError("the gate needs at least 1 reading")
         if not 0 <= self.gate_seconds <= 86_400:
             raise RuleError("the gate must be from 0 to 86,400 seconds")
+
+    @property
+    def by_cover(self) -> bool:
+        """A side is in days of cover: what it means in pairs depends on the shelf's pace."""
+        return self.low_days is not None or self.high_days is not None
+
+    def at_pace(self, per_hour: float | None) -> Thresholds:
+        """The pairs these thresholds mean for a shelf selling `per_hour` pairs an hour: low
+        at or below days x 24 x pace, high at or above it. With no pace (None), or one of 0,
+        the pairs values stand. Cover is kept, to say why."""
+        if not self.by_cover or not per_hour or per_hour <= 0:
+            return self
+        low, high = self.low, self.high
+        if self.low_days is not None:
+            low = min(MAX_INVENTORY - 1, math.floor(self.low_days * 24 * per_hour))
+        if self.high_days is not None:
+            high = min(MAX_INVENTORY, max(1, math.ceil(self.high_days * 24 * per_hour)))
+        if low is not None and high is not None and high <= low:
+            high = low + 1  # a pairs side and a cover side that cross: running short wins
+        return replace(self, low=low, high=high)
+
+    def describe(self) -> str:
+        """`low <= 5, high >= 80`, or in days: `low <= 2 days of cover (10 pairs until a pace
+        is known)`."""
+        return ", ".join(
+            (
+                _side("low", "<=", self.low, self.low_days),
+                _side("high", ">=", self.high, self.high_days),
+            )
+        )
 
     @property
     def low_clear(self) -> int:
@@ -56,9 +103,21 @@ class Thresholds:
         return self.high - max(2, math.ceil(0.1 * self.high))
 
 
+def _side(name: str, sign: str, pairs: int | None, days: float | None) -> str:
+    if days is None:
+        return f"{name} {sign} {pairs}" if pairs is not None else f"no {name} alert"
+    fallback = f"{pairs} pairs" if pairs is not None else f"no {name} alert"
+    return f"{name} {sign} {days:g} days of cover ({fallback} until a pace is known)"
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """Thresholds for a channel, narrowed to a store and/or model (ANY matches all)."""
+    """Thresholds for a channel, narrowed to a store and/or model (ANY matches all).
+
+    `owner` (a Slack user or user group ID) is mentioned when an alert under the rule is
+    posted; if nobody acknowledges it within `escalate` seconds, the owner is mentioned again in
+    its thread, with `second_owner` if set. `pace` is set only on a rule as it applies to one
+    shelf now (see `at_pace`): the pace its cover was turned into pairs with."""
 
     channel: str
     store: str
@@ -66,13 +125,45 @@ class Rule:
     thresholds: Thresholds
     updated_by: str
     updated_at: float
+    owner: str | None = None
+    second_owner: str | None = None
+    escalate: float | None = None
+    pace: float | None = None
+
+    def __post_init__(self) -> None:
+        for owner in (self.owner, self.second_owner):
+            if owner is not None and not OWNER_ID.fullmatch(owner):
+                raise RuleError(
+                    "an owner is a Slack user (U...) or user group (S...), named by its ID"
+                )
+        if self.second_owner is not None and self.escalate is None:
+            raise RuleError("a second owner is called when an alert escalates: set escalate= too")
+        if self.escalate is not None:
+            if self.owner is None:
+                raise RuleError("escalate= calls the owner again: set owner= too")
+            if not MIN_ESCALATE <= self.escalate <= MAX_ESCALATE:
+                raise RuleError("an escalation comes after 1 minute to 7 days")
+
+    def at_pace(self, per_hour: float | None) -> Rule:
+        """The rule as it applies to a shelf selling `per_hour` pairs an hour (None: unknown)."""
+        if not self.thresholds.by_cover:
+            return self
+        return replace(self, thresholds=self.thresholds.at_pace(per_hour), pace=per_hour)
 
     def describe(self) -> str:
         """`low <= 5, high >= 80 for ADERI at ALDO Maine Mall`"""
-        t = self.thresholds
-        parts = [f"low <= {t.low}" if t.low is not None else "no low alert"]
-        parts.append(f"high >= {t.high}" if t.high is not None else "no high alert")
-        return f"{', '.join(parts)} {self.where()}"
+        return f"{self.thresholds.describe()} {self.where()}"
+
+    def owners(self) -> str:
+        """Who is called, by ID, for the audit log: `; owner S123, then U456 after 30 min`
+        (the mentions are made where a message is rendered, from the IDs)."""
+        if self.owner is None:
+            return ""
+        said = f"; owner {self.owner}"
+        if self.escalate is not None:
+            then = f" and {self.second_owner}" if self.second_owner else ""
+            said += f", called again{then} after {self.escalate / 60:g} min unacknowledged"
+        return said
 
     def where(self) -> str:
         if self.store and self.model:
@@ -102,41 +193,6 @@ class Scope:
         stores = "every store" if self.stores is None else ", ".join(sorted(self.stores))
         models = "every model" if self.models is None else ", ".join(sorted(self.models))
         return f"stores: {stores}; models: {models}"
-
-
-@dataclass(frozen=True, slots=True)
-class QuietHours:
-    """Hours when only critical alerts are posted, e.g. 22:00-07:00 in America/Toronto."""
-
-    start: clock_time
-    end: clock_time
-    timezone: str = "UTC"
-
-    def __post_init__(self) -> None:
-        if self.start == self.end:
-            raise RuleError("quiet hours must start and end at different times")
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise RuleError(f"unknown time zone {self.timezone!r}") from None
-
-    def active(self, now: float) -> bool:
-        local = datetime.fromtimestamp(now, ZoneInfo(self.timezone)).time()
-        if self.start < self.end:
-            return self.start <= local < self.end
-        return local >= self.start or local < self.end
-
-    def describe(self) -> str:
-        return f"{self.start:%H:%M}-{self.end:%H:%M} {self.timezone}"
-
-
-def parse_quiet_hours(text: str, timezone: str = "UTC") -> QuietHours:
-    """`22:00-07:00` into QuietHours; RuleError if it is not that shape."""
-    try:
-        start, end = (datetime.strptime(part.strip(), "%H:%M").time() for part in text.split("-"))
-    except ValueError:
-        raise RuleError(f"quiet hours look like 22:00-07:00, not {text!r}") from None
-    return QuietHours(start, end, timezone)
 
 
 @dataclass(slots=True)
@@ -176,16 +232,20 @@ class Change:
 class KeyWatch:
     """The channels watching one (store, model), arranged for the engine's check of each sale:
     `lows` by threshold, highest first, and `highs` lowest first, so a sale looks only at the
-    rules it crosses; a level strictly between `quiet_above` and `quiet_below` crosses none."""
+    rules it crosses; a level strictly between `quiet_above` and `quiet_below` crosses none.
+
+    `paced`: some rule is in days of cover, so its pairs depend on the shelf's pace; such a
+    watch is used only through `at_pace`, which turns it into pairs for the pace of the day."""
 
     rules: dict[str, Rule]  # channel -> its most specific rule for this key
     lows: tuple[tuple[int, str, Rule], ...]
     highs: tuple[tuple[int, str, Rule], ...]
     quiet_above: int
     quiet_below: float
+    paced: bool = False
 
     @classmethod
-    def of(cls, rules: tuple[tuple[str, Rule], ...]) -> KeyWatch:
+    def of(cls, rules: tuple[tuple[str, Rule], ...], *, paced: bool | None = None) -> KeyWatch:
         lows = sorted(
             ((r.thresholds.low, c, r) for c, r in rules if r.thresholds.low is not None),
             key=lambda entry: -entry[0],
@@ -200,7 +260,15 @@ class KeyWatch:
             tuple(highs),
             lows[0][0] if lows else -1,
             highs[0][0] if highs else math.inf,
+            any(r.thresholds.by_cover for _, r in rules) if paced is None else paced,
         )
+
+    def at_pace(self, per_hour: float | None) -> KeyWatch:
+        """The watch for a shelf selling `per_hour` pairs an hour (None: not known yet)."""
+        if not self.paced:
+            return self
+        rules = tuple((c, r.at_pace(per_hour)) for c, r in self.rules.items())
+        return KeyWatch.of(rules, paced=False)
 
 
 class RuleBook:
@@ -277,17 +345,20 @@ class RuleBook:
         thresholds: Thresholds,
         user: str,
         at: float,
+        owner: str | None = None,
+        second_owner: str | None = None,
+        escalate: float | None = None,
     ) -> Change:
         """Save a rule (replacing the one for the same store and model)."""
         _check_name("store", store)
         _check_name("model", model)
+        rule = Rule(channel_id, store, model, thresholds, user, at, owner, second_owner, escalate)
         channel = self.channel(channel_id)
-        rule = Rule(channel_id, store, model, thresholds, user, at)
         before = channel.rules.get((store, model))
         channel.rules[(store, model)] = rule
         self._changed()
-        was = f" (was: {before.describe()})" if before else ""
-        return Change(channel_id, user, at, "set_rule", f"{rule.describe()}{was}")
+        was = f" (was: {before.describe()}{before.owners()})" if before else ""
+        return Change(channel_id, user, at, "set_rule", f"{rule.describe()}{rule.owners()}{was}")
 
     def clear_rule(
         self, channel_id: str, *, store: str = ANY, model: str = ANY, user: str, at: float

@@ -13,7 +13,8 @@ import orjson
 from bot.core.alerting.incidents import Incident, Kind, Shown
 from bot.core.alerting.machine import AlertMachine, Phase, Severity, Side
 from bot.core.alerting.view import TransferLine, View
-from bot.core.rules import Channel, QuietHours, Rule
+from bot.core.quiet import QuietHours
+from bot.core.rules import Channel, Rule
 from bot.core.transfers.book import Status, Suggested, Transfer
 from bot.core.transfers.plan import Suggestion
 

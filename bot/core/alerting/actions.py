@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.core.rules import ANY, QuietHours, Scope, Thresholds
+from bot.core.quiet import QuietHours
+from bot.core.rules import ANY, Scope, Thresholds
 from bot.core.transfers.plan import Suggestion
 
 
@@ -50,6 +51,9 @@ class SetRule:
     user: str
     store: str = ANY
     model: str = ANY
+    owner: str | None = None  # a Slack user or user group ID (bot.core.rules.Rule)
+    second_owner: str | None = None
+    escalate: float | None = None  # seconds
 
 
 @dataclass(frozen=True, slots=True)
