@@ -13,7 +13,8 @@ from bot.commands.replies import Reply, answer
 from bot.commands.request import Context, Request
 from bot.core.alerting.engine import AlertEngine
 from bot.core.replay import Counting, Tally
-from bot.core.rules import Channel, Rule, RuleBook, Thresholds
+from bot.core.rules import Channel, Rule, RuleBook
+from bot.core.thresholds import Thresholds
 from bot.mrkdwn import escape
 
 PREVIEW_HOURS = 24

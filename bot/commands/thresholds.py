@@ -13,7 +13,8 @@ from bot.core.alerting.actions import Action, ClearRule, SetQuietHours, SetRule,
 from bot.core.errors import RuleError
 from bot.core.names import Kind as NameKind
 from bot.core.quiet import QuietHours, parse_quiet_hours
-from bot.core.rules import ANY, Change, Scope, Thresholds
+from bot.core.rules import ANY, Change, Scope
+from bot.core.thresholds import Thresholds
 from bot.mrkdwn import date, escape, quoted
 from bot.store.rows import MuteRow
 

@@ -13,7 +13,9 @@ import orjson
 from bot.core.alerting import actions
 from bot.core.alerting.incidents import Incident
 from bot.core.errors import CommandError, Refusal, RuleError
-from bot.core.rules import Change, QuietHours, Scope, Thresholds
+from bot.core.quiet import QuietHours
+from bot.core.rules import Change, Scope
+from bot.core.thresholds import Thresholds
 from bot.core.transfers.book import Transfer
 from bot.store.codec import incident_from_row, incident_row, transfer_from_row, transfer_row
 

@@ -8,7 +8,8 @@ from bot.core.alerting.incidents import Kind
 from bot.core.alerting.notify import NotifySettings
 from bot.core.alerting.stock import REPACE_EVERY
 from bot.core.errors import RuleError
-from bot.core.rules import RuleBook, Thresholds
+from bot.core.rules import RuleBook
+from bot.core.thresholds import Thresholds
 from bot.core.velocity import Pace, PaceBook
 from bot.slack.render import render
 

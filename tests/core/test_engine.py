@@ -13,7 +13,8 @@ from bot.core.alerting.notify import NotifySettings
 from bot.core.errors import CommandError
 from bot.core.feed_health import FeedState, Transition
 from bot.core.quiet import parse_quiet_hours
-from bot.core.rules import RuleBook, Scope, Thresholds
+from bot.core.rules import RuleBook, Scope
+from bot.core.thresholds import Thresholds
 from bot.mrkdwn import escape
 
 C = "C-STORES"

@@ -12,7 +12,8 @@ from bot.core.alerting.engine import AlertEngine, EngineSettings
 from bot.core.alerting.notify import NotifySettings
 from bot.core.errors import RuleError
 from bot.core.quiet import QuietHours
-from bot.core.rules import Rule, RuleBook, Thresholds
+from bot.core.rules import Rule, RuleBook
+from bot.core.thresholds import Thresholds
 from bot.mrkdwn import escape
 from bot.slack.render import render
 

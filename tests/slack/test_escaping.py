@@ -18,7 +18,8 @@ from bot.core.alerting.incidents import Incident, Kind, Shown
 from bot.core.alerting.machine import Severity
 from bot.core.alerting.view import TransferLine, View
 from bot.core.quiet import QuietHours
-from bot.core.rules import Scope, Thresholds
+from bot.core.rules import Scope
+from bot.core.thresholds import Thresholds
 from bot.slack.home import Home
 from bot.slack.payload import render_payload
 from bot.slack.render import render

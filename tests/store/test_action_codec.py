@@ -11,7 +11,9 @@ from bot.core.alerting import actions
 from bot.core.alerting.incidents import Incident, Kind, Shown
 from bot.core.alerting.machine import Severity
 from bot.core.errors import CommandError, RuleError
-from bot.core.rules import Change, QuietHours, Scope, Thresholds
+from bot.core.quiet import QuietHours
+from bot.core.rules import Change, Scope
+from bot.core.thresholds import Thresholds
 from bot.core.transfers.book import Status, Transfer
 from bot.store.action_codec import (
     HANDED_OVER,

@@ -19,7 +19,8 @@ from bot.core.alerting.engine import EngineSettings
 from bot.core.errors import CommandError, RuleError
 from bot.core.events import SaleEvent
 from bot.core.quiet import QuietHours
-from bot.core.rules import Scope, Thresholds
+from bot.core.rules import Scope
+from bot.core.thresholds import Thresholds
 from bot.store.processor import AlertingProcessor, Submitted
 from bot.store.sqlite.backend import SqliteBackend
 from bot.store.sqlite.schema import MIGRATIONS

@@ -10,7 +10,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.core.quiet import QuietHours
-from bot.core.rules import ANY, Scope, Thresholds
+from bot.core.rules import ANY, Scope
+from bot.core.thresholds import Thresholds
 from bot.core.transfers.plan import Suggestion
 
 
@@ -88,6 +89,14 @@ class SetQuietHours:
 
 
 @dataclass(frozen=True, slots=True)
+class FollowStores:
+    """The stores a person follows in the App Home (their lowest stock is shown there)."""
+
+    user: str
+    stores: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class AcceptTransfer:
     suggestion: int
     user: str
@@ -124,6 +133,7 @@ Action = (
     | DefaultRule
     | Watch
     | SetQuietHours
+    | FollowStores
     | AcceptTransfer
     | DismissTransfer
     | CancelTransfer

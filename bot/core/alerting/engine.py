@@ -202,6 +202,12 @@ class AlertEngine:
         return self._configure(change, now)
 
     @apply.register
+    def _(self, a: actions.FollowStores, now: float) -> tuple[str, ...]:
+        # Not alert state: passed through, so that it is written in order with the rest.
+        self._effects.homes[a.user] = self.book.followed(a.stores)
+        return a.stores
+
+    @apply.register
     def _(self, a: actions.AcceptTransfer, now: float) -> Transfer:
         found = self.transfers.suggestions.get(a.suggestion)
         levels: tuple[int | None, int | None] = (None, None)

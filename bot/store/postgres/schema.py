@@ -355,6 +355,20 @@ MIGRATIONS: list[str] = [
     -- The term of the leader that committed each outbox row.
     ALTER TABLE outbox ADD COLUMN term bigint NOT NULL DEFAULT 0;
     """,
+    # 3: SQLite's migration 7: rules in days of cover, with owners and escalation; the stores
+    # each person follows in the App Home.
+    """
+    ALTER TABLE rules ADD COLUMN low_days double precision;  -- NULL: low is in pairs
+    ALTER TABLE rules ADD COLUMN high_days double precision;
+    ALTER TABLE rules ADD COLUMN owner text;  -- a Slack user (U..., W...) or user group (S...)
+    ALTER TABLE rules ADD COLUMN second_owner text;
+    ALTER TABLE rules ADD COLUMN escalate_seconds double precision;  -- NULL: called once
+    CREATE TABLE home_stores (
+        user_id text PRIMARY KEY,
+        stores text NOT NULL,  -- JSON array, in the order picked
+        updated_at double precision NOT NULL
+    );
+    """,
 ]
 
 

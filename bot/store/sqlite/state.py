@@ -9,16 +9,18 @@ import orjson
 from bot.core.alerting.engine import AlertEngine, EngineSettings
 from bot.core.alerting.incidents import Shown
 from bot.core.alerting.machine import Side
-from bot.core.rules import Channel, Rule, RuleBook, Scope, Thresholds
+from bot.core.rules import Channel, RuleBook, Scope
 from bot.core.transfers.book import TransferBook
 from bot.core.velocity import Pace, PaceBook, pooled
 from bot.store.codec import (
     INCIDENT_COLUMNS,
+    RULE_COLUMNS,
     SUGGESTION_COLUMNS,
     TRANSFER_COLUMNS,
     incident_from_row,
     machine_from_json,
     quiet_hours,
+    rule_from_row,
     scope_names,
     suggestion_from_row,
     transfer_from_row,
@@ -76,10 +78,10 @@ async def load_engine(
                 Scope(scope_names(stores), scope_names(models)),
                 quiet_hours(quiet),
             )
-    async with db.execute("SELECT * FROM rules") as cursor:
-        for channel, store, model, low, high, readings, seconds, by, at in await cursor.fetchall():
-            rule = Rule(channel, store, model, Thresholds(low, high, readings, seconds), by, at)
-            book.channel(channel).rules[(store, model)] = rule
+    async with db.execute(f"SELECT {RULE_COLUMNS} FROM rules") as cursor:
+        for row in await cursor.fetchall():
+            rule = rule_from_row(row)
+            book.channel(rule.channel).rules[(rule.store, rule.model)] = rule
     async with db.execute("SELECT max(id) FROM incidents") as cursor:
         (last_id,) = await cursor.fetchone()
     transfers = TransferBook(
