@@ -29,10 +29,13 @@ from bot.observed import delivery_check, readings
 from bot.parts import engine_settings, slack_client
 from bot.planner import Planner
 from bot.slack.app import build_app
+from bot.slack.directory import Memberships, SlackPeople
 from bot.slack.home import Home
+from bot.slack.home_refresh import HomeRefresher
 from bot.slack.listeners.background import Background
 from bot.slack.sender import Sender
 from bot.slack.transport import ConsoleTransport, SlackTransport, Transport
+from bot.store.batch import OutboxRow
 from bot.store.reads import Reads
 from bot.store.sqlite.backend import SqliteBackend
 from bot.store.writer import Writer
@@ -68,9 +71,11 @@ class Bot:
             simulator=simulator or SimulatorOptions(mode=settings.simulator_mode),
             clock=clock,
             committed=self._committed,
+            outbox=self._outbox,
         )
         self.reads: Reads | None = None  # for commands and the App Home
         self.commands: Commands | None = None
+        self.homes: HomeRefresher | None = None  # App Homes kept current (with a Slack token)
         self.web: WebServer | None = None
         self.socket: AsyncSocketModeHandler | None = None
         self.slack_work = Background()
@@ -164,6 +169,7 @@ class Bot:
                 engine_settings=self.engine_settings,
                 clock=self.clock,
                 unplanned=lambda model: self.planner.unplanned(model) if self.planner else None,
+                people=SlackPeople(slack_client(s)) if s.slack_bot_token else None,
             )
         )
         self.web = WebServer(s.http_host, s.http_port)
@@ -196,12 +202,24 @@ class Bot:
         assert self.commands is not None
         assert self.reads is not None
         assert self.web is not None
-        app = build_app(
+        members = Memberships(client, clock=self.clock)
+        self.homes = HomeRefresher(
+            Home(self.reads, self.clock, members),
+            client,
+            active_for=s.home_active_minutes * 60,
+            every=s.home_refresh_seconds,
+            clock=self.clock,
+        )
+        assert self.supervisor is not None
+        self.supervisor.run("App Home refresh", self.homes.run)
+        app, _ = build_app(
             client,
             signing_secret=secret if http else None,
             commands=self.commands,
-            home=Home(self.reads, self.clock),
             background=self.slack_work,
+            homes=self.homes,
+            people=self.commands.context.people,
+            members=members,
         )
         if http:
             self.web.mount_slack(app, signing_secret=secret or "")
@@ -213,6 +231,12 @@ class Bot:
 
     def _committed(self, events, at: float) -> None:
         self.metrics.committed(events, at)
+        if self.homes is not None:
+            self.homes.sold(events, at)
+
+    def _outbox(self, rows: list[OutboxRow]) -> None:
+        if self.homes is not None:  # an alert changed: the App Homes showing it are due
+            self.homes.outbox(rows)
 
     def _feed_healths(self) -> list[tuple[str, FeedHealth]]:
         return [(feed.name, feed.health) for feed in self.feeds]

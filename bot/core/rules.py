@@ -138,6 +138,8 @@ class Change:
     at: float
     action: str  # set_rule | clear_rule | watch | quiet_hours
     summary: str  # what a person reads: "low <= 5, high >= 80 for ADERI (was: ...)"
+    rule: Rule | None = None  # set_rule: the rule saved, and the one it replaced
+    before: Rule | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,7 +272,8 @@ class RuleBook:
         channel.rules[(store, model)] = rule
         self._changed()
         was = f" (was: {before.describe()}{before.owners()})" if before else ""
-        return Change(channel_id, user, at, "set_rule", f"{rule.describe()}{rule.owners()}{was}")
+        summary = f"{rule.describe()}{rule.owners()}{was}"
+        return Change(channel_id, user, at, "set_rule", summary, rule, before)
 
     def clear_rule(
         self, channel_id: str, *, store: str = ANY, model: str = ANY, user: str, at: float

@@ -58,7 +58,7 @@ def render(view: View) -> Message:
         ContextBlock(elements=[MarkdownTextObject(text=cut(_footer(view), 3000))]).to_dict()
     )
     if incident.open and incident.kind is not Kind.DIGEST:
-        rendered.append(_buttons(incident))
+        rendered.append(incident_buttons(incident))
     plain_title = title.split(" ", 1)[1] if title.startswith(":") else title
     return Message(
         text=cut(f"{escape(plain_title)}. {_plain(body)}".strip(), 3000), blocks=rendered
@@ -259,7 +259,7 @@ def _footer(view: View) -> str:
     return " · ".join(parts)
 
 
-def _buttons(i: Incident) -> dict:
+def incident_buttons(i: Incident) -> dict:
     """The actions block for an open incident: the buttons are built and validated by slack_sdk
     once per variant (with or without Acknowledge), then copied with this incident's id, since
     building them anew costs most of a message's rendering time."""
