@@ -212,7 +212,7 @@ class Bot:
         )
         assert self.supervisor is not None
         self.supervisor.run("App Home refresh", self.homes.run)
-        app, _ = build_app(
+        app = build_app(
             client,
             signing_secret=secret if http else None,
             commands=self.commands,

@@ -74,14 +74,15 @@ def level(name: str, value: str, *, off: bool = True) -> int | None:
 def side(name: str, value: str) -> tuple[int | None, float | None]:
     """A low or high threshold: `5` pairs, `2d` (or `1.5d`) days of cover, or `off`: (pairs,
     days), each None where not given."""
-    match = re.fullmatch(r"(\d{1,3}(?:\.\d{1,2})?)\s*d(?:ays?)?", value.strip().lower())
-    if match is None:
-        if re.fullmatch(r"\d+(\.\d+)?\s*\w*", value.strip()) and not value.strip().isdigit():
-            raise Usage(
-                f"`{name}` is a number of pairs (5) or of days of cover (2d), "
-                f"not `{quoted(value)}`."
-            )
+    text = value.strip().lower()
+    if text in ("off", "none", "-") or re.fullmatch(r"[-+]?\d+", text):
         return level(name, value), None
+    match = re.fullmatch(r"(\d{1,3}(?:\.\d{1,2})?)\s*d(?:ays?)?", text)
+    if match is None:
+        raise Usage(
+            f"`{name}` is a number of pairs (5), of days of cover (2d), or off, "
+            f"not `{quoted(value)}`."
+        )
     days = float(match.group(1))
     if not 0.05 <= days <= 365:
         raise Usage(f"`{name}` in days of cover is from 0.05d to 365d, not `{quoted(value)}`.")

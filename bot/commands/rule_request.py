@@ -11,8 +11,9 @@ from bot.commands.request import Context
 from bot.core.alerting.actions import SetRule
 from bot.core.errors import RuleError
 from bot.core.names import Kind
-from bot.core.rules import ANY, Rule
+from bot.core.rules import ANY, MAX_ESCALATE, MIN_ESCALATE, Rule
 from bot.core.thresholds import Thresholds
+from bot.mrkdwn import quoted
 
 # What a rule takes, in the order a form shows them.
 RULE_OPTIONS = ("store", "model", "low", "high", "gate", "wait", "owner", "second", "escalate")
@@ -87,7 +88,10 @@ async def _value(ctx: Context, option: str, value: str) -> object:
     if option == "escalate":
         if value.strip().lower() in ("off", "none", "-"):
             return None
-        return duration("escalate", value, most=7 * 86_400)
+        seconds = duration("escalate", value, most=MAX_ESCALATE)
+        if seconds < MIN_ESCALATE:
+            raise Usage(f"`escalate` is a minute at least, not `{quoted(value)}`.")
+        return seconds
     return await owner_id(ctx.people, value)
 
 

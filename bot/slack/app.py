@@ -24,7 +24,6 @@ from bot.slack.home_refresh import HomeRefresher
 from bot.slack.listeners import register_all
 from bot.slack.listeners.background import Background
 from bot.slack.listeners.commands import COMMANDS
-from bot.slack.listeners.rules_form import RulesForms
 from bot.slack.rules_modal import ACTION, RULES_VIEW, SELECTS
 
 log = logging.getLogger(__name__)
@@ -67,14 +66,13 @@ def build_app(
     homes: HomeRefresher,
     people: People | None = None,
     members: Channels | None = None,
-) -> tuple[AsyncApp, RulesForms]:
+) -> AsyncApp:
     """The Bolt app. With a signing secret it verifies requests (HTTP mode); without one it is
     for Socket Mode, where Slack's connection is the proof.
 
     Bolt answers as soon as a listener returns (process_before_response): in its other mode it
     checks every 10 ms whether ack() was called, which cost every command about 10 ms. So each
-    listener acknowledges promptly and leaves slower work to `background`. Returns the app and
-    its rules forms."""
+    listener acknowledges promptly and leaves slower work to `background`."""
     with _no_oauth_from_environment():
         app = AsyncApp(
             client=client,
@@ -83,13 +81,13 @@ def build_app(
             raise_error_for_unhandled_request=False,
             process_before_response=True,
         )
-    forms = register_all(app, commands, background, homes=homes, people=people, members=members)
+    register_all(app, commands, background, homes=homes, people=people, members=members)
 
     @app.error
     async def on_error(error, body) -> None:
         log.error("Slack handler failed", exc_info=error, extra={"type": body.get("type")})
 
-    return app, forms
+    return app
 
 
 @contextlib.contextmanager

@@ -22,12 +22,11 @@ def register_all(
     homes: HomeRefresher,
     people: People | None,
     members: Channels | None,
-) -> RulesForms:
-    """Every listener of the app; returns the rules forms (their previews are watched)."""
+) -> None:
+    """Every listener of the app."""
     forms = RulesForms(answers, background, people)
     commands.register(app, answers, background, forms)
     buttons.register(app, answers, background, members)
     share.register(app, answers, background)
     rules_form.register(app, forms)
     home.register(app, answers, homes, background)
-    return forms

@@ -48,7 +48,6 @@ class RulesForms:
         self.background = background
         self.people = people
         self._waiting: dict[str, dict[str, tuple[str, dict[str, str]]]] = {}  # channel -> view
-        self.previewed = 0  # views redrawn with a preview (for tests and metrics)
 
     async def open(self, client, trigger_id: str, channel: str, user: str) -> bool:
         """Open `channel`'s form for `user`; False if Slack refused (the trigger expired...)."""
@@ -85,7 +84,6 @@ class RulesForms:
                 form = await rules_form.form(self.context, channel, user)
                 try:
                     await client.views_update(view_id=view_id, view=await self._view(form, lines))
-                    self.previewed += 1
                 except SlackApiError as error:  # closed meanwhile, most likely
                     log.info("preview not shown", extra={"error": _code(error)})
                     waiting.pop(view_id, None)
@@ -151,13 +149,15 @@ def register(app: AsyncApp, forms: RulesForms) -> None:
             return
         forms.background.start(_announce(client, channel, answer))
 
-    for field, kind in (("store", Kind.STORE), ("model", Kind.MODEL)):
-
-        async def on_names(ack, body, kind=kind) -> None:
+    def names_of(kind: Kind):
+        async def on_names(ack, body) -> None:
             found = await context.names.search(body.get("value", ""), kind, limit=LISTED)
             await ack(options=[option(name, name) for name in found])
 
-        app.options(ACTION + field)(on_names)
+        return on_names
+
+    app.options(ACTION + "store")(names_of(Kind.STORE))
+    app.options(ACTION + "model")(names_of(Kind.MODEL))
 
     async def on_owners(ack, body) -> None:
         found = (
