@@ -74,6 +74,10 @@ class HomeRefresher:
         stores = {event.store for event in events}
         self._mark(lambda drawn: bool(stores.intersection(drawn.stores)))
 
+    def due(self, user: str) -> float | None:
+        """When `user`'s view is to be drawn again (None: not watched)."""
+        return self._due.get(user)
+
     async def wait_for(self, predicate: Callable[[HomeRefresher], bool]) -> None:
         """Wait until `predicate(self)` holds after a round (wrap in a timeout)."""
         async with self._done:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from bot.core.alerting import wording
 from bot.core.alerting.incidents import Incident, Shown
 from bot.core.alerting.ledger import Ledger
-from bot.core.alerting.notify import Notifiers
+from bot.core.alerting.notifiers import Notifiers
 from bot.core.rules import Rule
 
 
