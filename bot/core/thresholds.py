@@ -18,8 +18,9 @@ class Thresholds:
     `gate_readings` readings and `gate_seconds` seconds before it fires.
 
     A side may be in days of cover instead: `low_days` alerts when the shelf's stock would last
-    that long or less at its current pace, `high_days` when it would last that long or more.
-    The pairs value of that side is then what applies until a pace is known (the fallback)."""
+    that long or less at its pace (days = hours of stock at the pace / 24), `high_days` when it
+    would last that long or more. The pairs value of that side is then what applies until a
+    pace is known (the fallback)."""
 
     low: int | None = 10
     high: int | None = 80

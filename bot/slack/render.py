@@ -102,7 +102,7 @@ def _threshold(i: Incident) -> str:
             f" (alert at {i.threshold} {side}: the pace is not known yet, so this stands in"
             f" for {cover})"
         )
-    return f" (alert at {cover}: {i.threshold} pairs at the current pace)"
+    return f" (alert at {cover}: {i.threshold} pairs at its pace of the last days)"
 
 
 def _transfer_line(t: TransferLine) -> str:

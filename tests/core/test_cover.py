@@ -57,6 +57,20 @@ def test_a_shelf_selling_ten_a_day_with_fifteen_left_lasts_a_day_and_a_half(days
     assert ("Maine" in shelves.low_alerts()) is alerts
 
 
+@pytest.mark.parametrize(("days", "alerts"), [(2, True), (1, False)])
+def test_paces_learnt_from_a_sale_every_two_hours_and_a_half_count_the_same(days, alerts):
+    # Ten a day, read as each sale comes in: the hour's pace would read 20 a day here.
+    shelves = Shelves(("", cover(days)))
+    at, level = NOW, 45
+    while level > 15:
+        at, level = at + DAY / 10, level - 1
+        shelves.paces.sale("Maine", "ADERI", level, at)
+        shelves.engine.tick(at)
+        shelves.engine.sale("Maine", "ADERI", level, at)
+
+    assert ("Maine" in shelves.low_alerts()) is alerts
+
+
 def test_the_alert_says_the_cover_and_the_pairs_it_meant():
     shelves = Shelves(("", cover(2)))
     selling(shelves.paces, "Maine", per_day=10, level=15, at=NOW)
@@ -66,7 +80,9 @@ def test_the_alert_says_the_cover_and_the_pairs_it_meant():
     text = render(shelves.engine.view(incident.id, NOW)).text
 
     assert incident.threshold == 20  # 2 days at 10 a day
-    assert "15 left (alert at 2 days of cover or less: 20 pairs at the current pace)" in text
+    assert (
+        "15 left (alert at 2 days of cover or less: 20 pairs at its pace of the last days)" in text
+    )
 
 
 def test_with_no_pace_known_the_pairs_threshold_stands_in_and_the_alert_says_so():
