@@ -34,6 +34,10 @@ class People(Protocol):
         """People and user groups whose handle or name has a word starting with `text`,
         groups first."""
 
+    def known(self, owner_id: str) -> Owner | None:
+        """The owner with this ID if already known, without asking Slack (which may be slow
+        where an answer is due within Slack's 3 seconds)."""
+
 
 async def owner_id(people: People | None, value: str) -> str | None:
     """The ID of the owner `value` names (`@buyers`, `S0123ABCD`), None for `off`; Usage if

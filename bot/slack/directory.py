@@ -26,8 +26,8 @@ MAX_PAGES = 50  # 10,000 people or channels: a bound on a workspace's worth of c
 log = logging.getLogger(__name__)
 
 
-class SlackPeople:
-    """The workspace's people and user groups, for owners (bot.commands.people.People)."""
+class _Asking:
+    """What asks Slack and keeps the answers for `ttl` seconds."""
 
     def __init__(
         self, client: AsyncWebClient, *, ttl: float = TTL, clock: Callable[[], float] = time.time
@@ -35,10 +35,23 @@ class SlackPeople:
         self._client = client
         self._ttl = ttl
         self._clock = clock
+        self._throttle = LogThrottle(TTL)
+
+    def _failed(self, what: str, method: str, error: SlackApiError) -> None:
+        data = error.response.data
+        code = data.get("error", "") if isinstance(data, dict) else ""
+        if self._throttle.admit(method, self._clock()):
+            log.warning(what, extra={"method": method, "error": code})
+
+
+class SlackPeople(_Asking):
+    """The workspace's people and user groups, for owners (bot.commands.people.People)."""
+
+    def __init__(self, client: AsyncWebClient, **options) -> None:
+        super().__init__(client, **options)
         self._owners: list[Owner] = []
         self._loaded_at: float | None = None
         self._lock = asyncio.Lock()
-        self._throttle = LogThrottle(TTL)
 
     async def find(self, text: str) -> Owner | None:
         text = text.strip()
@@ -48,6 +61,9 @@ class SlackPeople:
             if owner.id == wanted or normalize(owner.handle) == handle:
                 return owner
         return None
+
+    def known(self, owner_id: str) -> Owner | None:
+        return next((o for o in self._owners if o.id == owner_id), None)
 
     async def search(self, text: str, *, limit: int) -> list[Owner]:
         query = normalize(text.removeprefix("@"))
@@ -76,7 +92,7 @@ class SlackPeople:
         try:
             answer = await self._client.usergroups_list(include_disabled=False)
         except SlackApiError as error:
-            self._failed("usergroups.list", error)
+            self._failed("cannot list owners from Slack", "usergroups.list", error)
             return None
         return [
             Owner(g["id"], g.get("handle", ""), g.get("name", ""))
@@ -96,32 +112,17 @@ class SlackPeople:
                     and u.get("id") != "USLACKBOT"
                 ]
         except SlackApiError as error:
-            self._failed("users.list", error)
+            self._failed("cannot list owners from Slack", "users.list", error)
             return None
         return found
 
-    def _failed(self, method: str, error: SlackApiError) -> None:
-        code = error.response.get("error", "") if isinstance(error.response.data, dict) else ""
-        if self._throttle.admit(method, self._clock()):
-            log.warning("cannot list owners from Slack", extra={"method": method, "error": code})
 
-
-class Memberships:
+class Memberships(_Asking):
     """The channels each person is in (public ones, and private ones the bot is in too)."""
 
-    def __init__(
-        self, client: AsyncWebClient, *, ttl: float = TTL, clock: Callable[[], float] = time.time
-    ) -> None:
-        self._client = client
-        self._ttl = ttl
-        self._clock = clock
+    def __init__(self, client: AsyncWebClient, **options) -> None:
+        super().__init__(client, **options)
         self._known: dict[str, tuple[float, frozenset[str]]] = {}
-        self._throttle = LogThrottle(TTL)
-
-    def cached(self, user: str) -> frozenset[str] | None:
-        """What is known of `user`'s channels without asking Slack (None: nothing yet)."""
-        found = self._known.get(user)
-        return found[1] if found else None
 
     async def channels(self, user: str) -> frozenset[str]:
         found = self._known.get(user)
@@ -139,9 +140,7 @@ class Memberships:
             ):
                 channels.update(c["id"] for c in page if isinstance(c.get("id"), str))
         except SlackApiError as error:
-            code = error.response.get("error", "") if isinstance(error.response.data, dict) else ""
-            if self._throttle.admit("users.conversations", now):
-                log.warning("cannot list a person's channels", extra={"error": code})
+            self._failed("cannot list a person's channels", "users.conversations", error)
             return found[1] if found else frozenset()
         known = frozenset(channels)
         self._known[user] = (now, known)

@@ -22,6 +22,9 @@ class Directory:
     async def search(self, text: str, *, limit: int) -> list[Owner]:
         return [o for o in self.owners if o.handle.startswith(text)][:limit]
 
+    def known(self, owner_id: str) -> Owner | None:
+        return next((o for o in self.owners if o.id == owner_id), None)
+
 
 async def test_a_rule_in_days_of_cover_alerts_through_the_writer(shop):
     saved = await shop.say("thresholds", "set low=2d gate=1 wait=0")

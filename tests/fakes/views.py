@@ -45,8 +45,15 @@ class Views:
         ]
 
     def type_into(self, view_id: str, block_id: str, action_id: str, state: dict) -> dict:
-        """A person types or picks in a modal: its state, as the next payload carries it."""
+        """A person types or picks in a modal: its state, as the next payload carries it. Only
+        into an input the view has: a person cannot type where there is no field."""
         view = self.open_views[view_id]
+        assert any(
+            b.get("type") == "input"
+            and b.get("block_id") == block_id
+            and b.get("element", {}).get("action_id") == action_id
+            for b in view["blocks"]
+        ), f"the view has no input {block_id}/{action_id}"
         view["state"]["values"].setdefault(block_id, {})[action_id] = state
         return view
 

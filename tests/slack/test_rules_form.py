@@ -144,3 +144,22 @@ async def test_the_preview_shows_in_the_form_as_values_change(running, slack):
     ]
     assert updated["state"]["values"]["low"]["rule_low"] == typed("50")  # what was typed stays
     assert [c.outcome for c in slack.calls if c.method == "views.update"] == ["ok"]
+
+
+async def test_change_rules_opens_the_form_and_only_an_admin_may_save_it(running, slack):
+    bot, slack_side, _ = await running(admin_user_ids=["UBOSS"])
+    _, shown, _ = await slack_side.command("/thresholds", user="U2")  # not an admin: the text
+    (button,) = [e for b in shown["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    await slack_side.click(button["action_id"], button["value"], user="U2")
+    await slack.wait_for(lambda s: s.modals("rules_form"))
+    (read_only,) = slack.modals("rules_form")
+    before = db_state(bot)
+    status, body = await slack_side.submit(read_only, user="U2")  # as if it had a Save button
+
+    assert "submit" not in read_only  # nothing to save for them
+    assert "Only the admins (ADMIN_USER_IDS) can change" in json.dumps(read_only["blocks"])
+    assert (status, body["errors"]) == (
+        200,
+        {"low": "Only <@UBOSS> can change this channel's rules. Nothing was changed."},
+    )
+    assert db_state(bot) == before
