@@ -126,7 +126,8 @@ async def configure_channels(path: Path, count: int, *, wide: bool = False) -> N
 
     from bot.core.alerting.actions import SetRule, Watch  # noqa: PLC0415
     from bot.core.alerting.engine import AlertEngine, EngineSettings  # noqa: PLC0415
-    from bot.core.rules import RuleBook, Scope, Thresholds  # noqa: PLC0415
+    from bot.core.rules import RuleBook, Scope  # noqa: PLC0415
+    from bot.core.thresholds import Thresholds  # noqa: PLC0415
     from bot.feed.worlds import model_names, store_names  # noqa: PLC0415
     from bot.store.batch import Batch  # noqa: PLC0415
     from bot.store.processor import AlertingProcessor  # noqa: PLC0415

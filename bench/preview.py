@@ -24,7 +24,8 @@ from bot.commands.request import Context, Request
 from bot.core.alerting.actions import Action
 from bot.core.alerting.engine import AlertEngine, EngineSettings
 from bot.core.replay import tally
-from bot.core.rules import RuleBook, Thresholds
+from bot.core.rules import RuleBook
+from bot.core.thresholds import Thresholds
 from bot.store.sqlite.backend import SqliteBackend
 from bot.store.sqlite.reads import SqliteReads
 

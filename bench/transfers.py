@@ -41,7 +41,8 @@ from pathlib import Path
 import numpy as np
 
 from bot.core.alerting.engine import AlertEngine, EngineSettings
-from bot.core.rules import RuleBook, Thresholds
+from bot.core.rules import RuleBook
+from bot.core.thresholds import Thresholds
 from bot.core.transfers.plan import ModelStock, plan_model
 from bot.core.velocity import Pace, PaceBook
 from bot.feed.worlds import model_names, store_names

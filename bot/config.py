@@ -163,6 +163,18 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Slack user IDs allowed to change rules (comma-separated); empty: everyone.",
     )
+    home_active_minutes: float = Field(
+        10.0,
+        gt=0,
+        le=1440,
+        description="An App Home opened this recently is kept current as what it shows changes.",
+    )
+    home_refresh_seconds: float = Field(
+        5.0,
+        ge=1,
+        le=3600,
+        description="...at most once this often per person (views.publish has a budget).",
+    )
 
     # HTTP server (Slack in HTTP mode, the REST API, health, metrics) and logs
     http_host: str = Field("127.0.0.1", description="Address the HTTP server listens on.")

@@ -31,6 +31,7 @@ from bot.parts import default_thresholds
 from bot.planner import Planner
 from bot.slack.sender import Sender
 from bot.slack.transport import Transport
+from bot.store.batch import OutboxRow
 from bot.store.deliveries import Deliveries
 from bot.store.processor import AlertingProcessor, Submitted
 from bot.store.writer import BatchStore, Tick, Writer
@@ -70,6 +71,7 @@ class Leader:
         clock: Callable[[], float] = time.time,
         leading: Callable[[], Awaitable[None]] | None = None,
         committed: Callable[[list[SaleEvent], float], None] | None = None,
+        outbox: Callable[[list[OutboxRow]], None] | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -87,6 +89,7 @@ class Leader:
         self._simulator_options = simulator
         self._leading = leading
         self._committed = committed
+        self._outbox = outbox
         self._late_puts: set[asyncio.Task[None]] = set()
 
     async def start(
@@ -110,6 +113,8 @@ class Leader:
         )
         await self.sender.start()
         processor.outbox_listeners.append(self.sender.enqueue)
+        if self._outbox is not None:
+            processor.outbox_listeners.append(self._outbox)
         self.writer = Writer(
             self.store,
             queue_size=s.writer_queue_size,

@@ -4,6 +4,7 @@ used by alerts, command answers and the App Home alike."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 # By severity (bot.core.alerting.machine.Severity, a str enum, looks these up as it is). This
@@ -12,6 +13,8 @@ ICONS = {"out": ":red_circle:", "low": ":large_orange_circle:", "high": ":large_
 # What each severity is called in a list of alerts.
 SEVERITY_WORDS = {"out": "out of stock", "low": "low", "high": "overstock"}
 QUOTED_CHARS = 40
+# Slack IDs the bot may mention: people (U..., W... on Enterprise Grid) and user groups (S...).
+OWNER_ID = re.compile(r"(?:[UW]|S)[A-Z0-9]{2,20}")
 
 
 def escape(text: str) -> str:
@@ -24,6 +27,15 @@ def quoted(text: str) -> str:
     """Something a person typed, quoted back inside `code`: short, escaped, no backticks."""
     text = text if len(text) <= QUOTED_CHARS else text[:QUOTED_CHARS] + "…"
     return escape(text.replace("`", "'"))
+
+
+def mention(owner: str) -> str:
+    """The mark that notifies a person (`<@U123>`) or a user group (`<!subteam^S123>`): the
+    only marks the bot builds from stored values, so the ID is checked here, strictly; anything
+    else raises ValueError rather than ever reach a message."""
+    if not OWNER_ID.fullmatch(owner):
+        raise ValueError(f"{owner[:40]!r} is not a Slack user or user group ID")
+    return f"<!subteam^{owner}>" if owner.startswith("S") else f"<@{owner}>"
 
 
 def icon(severity: str | None) -> str:

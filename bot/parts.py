@@ -8,7 +8,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.config import Settings
 from bot.core.alerting.engine import EngineSettings
 from bot.core.alerting.notify import NotifySettings
-from bot.core.rules import Thresholds
+from bot.core.thresholds import Thresholds
 from bot.core.transfers.book import TransferSettings
 
 

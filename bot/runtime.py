@@ -31,10 +31,13 @@ from bot.observed import delivery_check, readings, role_check
 from bot.parts import engine_settings, slack_client
 from bot.planner import Planner
 from bot.slack.app import build_app
+from bot.slack.directory import Memberships, SlackPeople
 from bot.slack.home import Home
+from bot.slack.home_refresh import HomeRefresher
 from bot.slack.listeners.background import Background
 from bot.slack.sender import Sender
 from bot.slack.transport import ConsoleTransport, SlackTransport, Transport
+from bot.store.batch import OutboxRow
 from bot.store.postgres.backend import PostgresBackend
 from bot.store.postgres.leadership import Leadership
 from bot.store.reads import Reads
@@ -82,12 +85,14 @@ class Bot:
             clock=clock,
             leading=leadership.sure if leadership else None,
             committed=self._committed,
+            outbox=self._outbox,
         )
         self.succession: Succession | None = None
         if isinstance(self.store, PostgresBackend) and url and leadership:
             self.succession = Succession(url, self.store, self.leader, leadership, clock=clock)
         self.reads: Reads | None = None  # for commands and the App Home
         self.commands: Commands | None = None
+        self.homes: HomeRefresher | None = None  # App Homes kept current (with a Slack token)
         self.web: WebServer | None = None
         self.socket: AsyncSocketModeHandler | None = None
         self.slack_work = Background()
@@ -194,6 +199,7 @@ class Bot:
                 engine_settings=self.engine_settings,
                 clock=self.clock,
                 unplanned=lambda model: self.planner.unplanned(model) if self.planner else None,
+                people=SlackPeople(slack_client(s)) if s.slack_bot_token else None,
             )
         )
         self.web = WebServer(s.http_host, s.http_port)
@@ -227,12 +233,24 @@ class Bot:
         assert self.commands is not None
         assert self.reads is not None
         assert self.web is not None
+        members = Memberships(client, clock=self.clock)
+        self.homes = HomeRefresher(
+            Home(self.reads, self.clock, members),
+            client,
+            active_for=s.home_active_minutes * 60,
+            every=s.home_refresh_seconds,
+            clock=self.clock,
+        )
+        assert self.supervisor is not None
+        self.supervisor.run("App Home refresh", self.homes.run)
         app = build_app(
             client,
             signing_secret=secret if http else None,
             commands=self.commands,
-            home=Home(self.reads, self.clock),
             background=self.slack_work,
+            homes=self.homes,
+            people=self.commands.context.people,
+            members=members,
         )
         if http:
             self.web.mount_slack(app, signing_secret=secret or "")
@@ -244,6 +262,12 @@ class Bot:
 
     def _committed(self, events, at: float) -> None:
         self.metrics.committed(events, at)
+        if self.homes is not None:
+            self.homes.sold(events, at)
+
+    def _outbox(self, rows: list[OutboxRow]) -> None:
+        if self.homes is not None:  # an alert changed: the App Homes showing it are due
+            self.homes.outbox(rows)
 
     def _feed_healths(self) -> list[tuple[str, FeedHealth]]:
         return [(feed.name, feed.health) for feed in self.feeds]

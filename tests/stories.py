@@ -10,6 +10,7 @@ from bot.core.alerting.actions import (
     AcceptTransfer,
     Acknowledge,
     DefaultRule,
+    FollowStores,
     Mute,
     SetPlans,
     SetQuietHours,
@@ -74,6 +75,18 @@ async def write_story(store: SqliteBackend | PostgresBackend) -> None:
     await apply(Watch(OTHER, Scope(stores=frozenset({"Maine", "Zeta"})), "U1"))
     await apply(SetQuietHours(OTHER, QuietHours(time(22), time(7), "America/Toronto"), "U3"))
     await apply(SetRule(OTHER, Thresholds(low=30, high=95, gate_seconds=0), "U1"))
+    await apply(
+        SetRule(
+            OTHER,
+            Thresholds(low=12, high=None, low_days=2.5),
+            "U1",
+            model="Éclair",
+            owner="S0BUYERS",
+            second_owner="U0ANA",
+            escalate=1800.0,
+        )
+    )
+    await apply(FollowStores("U7", ("Zeta", "apple", "Émile")))
     for n in range(120):
         store_name, model = STORES[n % len(STORES)], MODELS[n % len(MODELS)]
         level = (n * 37) % 101 if n % 7 else 0
@@ -135,6 +148,11 @@ CALLS = [
     ("channel_config", {"channel_id": C}),
     ("channel_config", {"channel_id": OTHER}),
     ("channel_config", {"channel_id": "C-NONE"}),
+    ("channels", {}),
+    ("channels", {"channel_id": OTHER}),
+    ("channels", {"channel_id": "C-NONE"}),
+    ("home_stores", {"user": "U7"}),
+    ("home_stores", {"user": "U-NOBODY"}),
     ("config_changes", {"channel": C}),
     ("config_changes", {"channel": OTHER, "limit": 2}),
     ("mutes", {"channel": C}),

@@ -7,7 +7,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from bot.slack.app import ACTIONS, COMMANDS, EVENTS, SCOPES
+from bot.slack.app import ACTIONS, COMMANDS, EVENTS, OPTIONS, SCOPES, VIEWS
 from bot.web import SLACK_PATH
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,9 +34,18 @@ def test_the_manifest_declares_exactly_what_the_code_registers(name):
 
     assert commands == set(COMMANDS)
     assert events == set(EVENTS)
-    assert manifest["settings"]["interactivity"]["is_enabled"] is bool(ACTIONS)
+    assert manifest["settings"]["interactivity"]["is_enabled"] is bool(ACTIONS or VIEWS)
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == set(SCOPES)
     assert manifest["features"]["app_home"]["home_tab_enabled"] is ("app_home_opened" in EVENTS)
+
+
+def test_selects_filled_as_people_type_have_their_url_over_http():
+    # Over HTTP, Slack asks for a select's options at the options URL; in Socket Mode they
+    # come over the socket like everything else.
+    interactivity = MANIFESTS["http"]["settings"]["interactivity"]
+    assert OPTIONS
+    assert interactivity["message_menu_options_url"] == interactivity["request_url"]
+    assert "message_menu_options_url" not in MANIFESTS["socket"]["settings"]["interactivity"]
 
 
 def test_socket_mode_needs_no_public_url():
@@ -52,6 +61,7 @@ def test_http_mode_sends_everything_to_the_bots_slack_path():
     urls += [
         manifest["settings"]["event_subscriptions"]["request_url"],
         manifest["settings"]["interactivity"]["request_url"],
+        manifest["settings"]["interactivity"]["message_menu_options_url"],
     ]
     assert manifest["settings"]["socket_mode_enabled"] is False
     assert {url.removeprefix("https://inventory-bot.example.com") for url in urls} == {SLACK_PATH}

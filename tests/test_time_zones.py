@@ -10,7 +10,7 @@ CHECK = textwrap.dedent(
     import zoneinfo
     from datetime import UTC, datetime
 
-    from bot.core.rules import parse_quiet_hours
+    from bot.core.quiet import parse_quiet_hours
 
     assert zoneinfo.TZPATH == (EMPTY,), zoneinfo.TZPATH  # the machine's database is out of reach
 

@@ -12,7 +12,6 @@ import hmac
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 import orjson
 from aiohttp import web
@@ -20,6 +19,14 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from bot import __version__
+from bot.api.items import (
+    alert_item,
+    channel_rules,
+    stock_item,
+    suggested_item,
+    time_of,
+    transfer_item,
+)
 from bot.api.params import (
     ABOVE,
     AFTER,
@@ -32,23 +39,17 @@ from bot.api.params import (
     parse_query,
 )
 from bot.api.schemas import (
-    AlertItem,
     AlertPage,
     ErrorBody,
     EventItem,
     EventPage,
     NameItem,
     NamePage,
-    StockItem,
+    RulesPage,
     StockPage,
-    TransferItem,
     TransferPage,
 )
-from bot.core.alerting.incidents import Incident
-from bot.core.transfers.book import Suggested, Transfer
-from bot.core.velocity import hours_to_zero
 from bot.store.reads import Reads
-from bot.store.rows import Level
 
 API = "/api"
 STATES = ("suggested", "accepted", "received", "expired", "cancelled", "dismissed")
@@ -131,7 +132,7 @@ class Api:
     async def stock(self, args: dict) -> StockPage:
         levels, after = await self._reads.stock_page(**args)
         now = self._clock()
-        return StockPage(items=[_stock(level, now) for level in levels], next=after)
+        return StockPage(items=[stock_item(level, now) for level in levels], next=after)
 
     async def stores(self, args: dict) -> NamePage:
         return await self._names("stores", args)
@@ -141,21 +142,21 @@ class Api:
 
     async def _names(self, table: str, args: dict) -> NamePage:
         found, after = await self._reads.names_page(table, **args)
-        items = [NameItem(name=name, first_seen_at=_time(at)) for name, at in found]
+        items = [NameItem(name=name, first_seen_at=time_of(at)) for name, at in found]
         return NamePage(items=items, next=after)
 
     async def alerts(self, args: dict) -> AlertPage:
         found, after = await self._reads.alerts_page(**args)
-        return AlertPage(items=[_alert(i) for i in found], next=after)
+        return AlertPage(items=[alert_item(i) for i in found], next=after)
 
     async def transfers(self, args: dict) -> TransferPage:
         state = args.pop("state")
         if state == "suggested":
             suggested, after = await self._reads.suggestions_page(**args)
-            items = [_suggested(s) for s in suggested]
+            items = [suggested_item(s) for s in suggested]
         else:
             moved, after = await self._reads.transfers_page(status=state, **args)
-            items = [_transfer(t) for t in moved]
+            items = [transfer_item(t) for t in moved]
         return TransferPage(items=items, next=after)
 
     async def events(self, args: dict) -> EventPage:
@@ -163,7 +164,7 @@ class Api:
         items = [
             EventItem(
                 id=e.id,
-                at=_time(e.at),
+                at=time_of(e.at),
                 feed=e.feed,
                 store=e.store,
                 model=e.model,
@@ -172,6 +173,13 @@ class Api:
             for e in found
         ]
         return EventPage(items=items, next=before)
+
+    async def rules(self, args: dict) -> RulesPage:
+        items = [
+            channel_rules(channel, await self._reads.mutes(channel.id))
+            for channel in await self._reads.channels(args["channel"])
+        ]
+        return RulesPage(items=items, next=None)
 
     # -- the document -----------------------------------------------------------------------
 
@@ -295,76 +303,18 @@ ENDPOINTS = (
         EventPage,
         Api.events,
     ),
+    Endpoint(
+        f"{API}/rules",
+        "Each channel's alert rules, what it watches, its quiet hours, owners and mutes "
+        "(every channel in one page)",
+        (Param("channel", "name", "Only this Slack channel (its ID)."),),
+        RulesPage,
+        Api.rules,
+    ),
 )
 
 
 def _json(body: object, status: int, headers: dict | None = None) -> web.Response:
     return web.Response(
         body=orjson.dumps(body), status=status, content_type="application/json", headers=headers
-    )
-
-
-def _time(at: float | None) -> datetime | None:
-    return None if at is None else datetime.fromtimestamp(at, UTC)
-
-
-def _stock(level: Level, now: float) -> StockItem:
-    per_hour = level.rate(now).risk
-    return StockItem(
-        store=level.store,
-        model=level.model,
-        inventory=level.inventory,
-        last_sale_at=_time(level.last_sale_at),
-        sales=level.sale_count,
-        per_hour=per_hour,
-        hours_to_zero=hours_to_zero(level.inventory, per_hour),
-    )
-
-
-def _alert(i: Incident) -> AlertItem:
-    return AlertItem(
-        id=i.id,
-        channel=i.channel,
-        kind=i.kind.value,
-        severity=i.severity.value if i.severity else None,
-        store=i.store,
-        model=i.model,
-        level=i.level,
-        threshold=i.threshold,
-        opened_at=_time(i.opened_at),
-        fired_at=_time(i.fired_at),
-        acknowledged_by=i.acked_by,
-        snoozed_until=_time(i.snoozed_until),
-        muted_by=i.muted_by,
-    )
-
-
-def _suggested(found: Suggested) -> TransferItem:
-    s = found.suggestion
-    return TransferItem(
-        id=f"S{found.id}",
-        state="suggested",
-        model=s.model,
-        source=s.source,
-        target=s.target,
-        quantity=s.quantity,
-        why=s.why,
-        at=_time(found.planned_at),
-        by=None,
-        closed_at=None,
-    )
-
-
-def _transfer(t: Transfer) -> TransferItem:
-    return TransferItem(
-        id=f"T{t.id}",
-        state=t.status.value,
-        model=t.model,
-        source=t.source,
-        target=t.target,
-        quantity=t.quantity,
-        why=t.why,
-        at=_time(t.at),
-        by=t.by,
-        closed_at=_time(t.closed_at),
     )

@@ -80,6 +80,52 @@ class EventItem(_Strict):
     inventory: int
 
 
+class RuleItem(_Strict):
+    store: str | None = Field(description="The store it is narrowed to; null: every store.")
+    model: str | None = Field(description="The model it is narrowed to; null: every model.")
+    low: int | None = Field(
+        description="Alert at this many pairs or fewer (with low_days: until a pace is known)."
+    )
+    high: int | None = Field(description="Alert at this many pairs or more (likewise).")
+    low_days: float | None = Field(
+        description="Alert when the stock would last this many days or less at its pace."
+    )
+    high_days: float | None = Field(description="...or this many days or more.")
+    gate_readings: int = Field(description="Readings a level must last before it alerts.")
+    gate_seconds: float = Field(description="...and seconds.")
+    owner: str | None = Field(description="Slack user (U..., W...) or user group (S...) ID.")
+    second_owner: str | None = Field(description="Called too when an alert escalates.")
+    escalate_seconds: float | None = Field(
+        description="The owners are called again if nobody acknowledges an alert this soon."
+    )
+    updated_by: str
+    updated_at: datetime
+
+
+class QuietHoursItem(_Strict):
+    start: str = Field(description="HH:MM, local time.")
+    end: str
+    timezone: str = Field(description="An IANA time zone name.")
+
+
+class MuteItem(_Strict):
+    kind: str
+    store: str | None
+    model: str | None
+    by: str
+    at: datetime
+    until: datetime | None = Field(description="null: until someone unmutes it.")
+
+
+class ChannelRules(_Strict):
+    channel: str
+    stores: list[str] | None = Field(description="The stores watched; null: every store.")
+    models: list[str] | None = Field(description="The models watched; null: every model.")
+    quiet_hours: QuietHoursItem | None
+    rules: list[RuleItem]
+    mutes: list[MuteItem]
+
+
 class ErrorBody(_Strict):
     error: str = Field(description="bad_parameter, unknown_parameter, unauthorized, not_found...")
     parameter: str | None = Field(description="The query parameter at fault, if one is.")
@@ -104,4 +150,8 @@ class TransferPage(Page[TransferItem]):
 
 
 class EventPage(Page[EventItem]):
+    pass
+
+
+class RulesPage(Page[ChannelRules]):
     pass

@@ -21,10 +21,16 @@ HELP = {
         "known).",
     ],
     "thresholds": [
-        "`/thresholds` this channel's rules and their latest changes",
+        "`/thresholds` a form to change this channel's rules, with a preview; "
+        "`/thresholds show` the rules and their latest changes",
         "`/thresholds set low=5 high=80` the channel's default; add `store=` and/or `model=` "
         "for a narrower rule (the most specific applies). `low=off`/`high=off` turn a side off; "
         "`gate=3` readings and `wait=2m` before alerting.",
+        "`low=2d` alerts when a shelf's stock would last 2 days or less at its pace, `high=60d` "
+        "when 60 days or more (the pairs threshold stands in until a pace is known)",
+        "`owner=@buyers` (a person or user group) is named on each new alert; with "
+        "`escalate=30m` they are called again if nobody acknowledges it in time, and "
+        "`second=@leads` with them",
         "`/thresholds clear store=maine` removes a rule",
         '`/thresholds watch all`, or `watch stores="maine, auburn" models=aderi`',
         "`/thresholds quiet 22:00-07:00 America/Toronto` or `quiet off`: only out of stock "

@@ -37,6 +37,10 @@ class Names:
     async def name(self, query: str, kind: Kind) -> str:
         return (await self.find(query, kind)).named.name
 
+    async def search(self, query: str, kind: Kind, *, limit: int) -> list[str]:
+        """Stored names of `kind` that `query` may mean, best first (see NameIndex.search)."""
+        return (await self._current()).search(query, kind, limit=limit)
+
     async def store_and_model(self, named: dict[str, str]) -> tuple[str, str]:
         """The store= and model= options as stored names (ANY where not given)."""
         store = await self.name(named["store"], Kind.STORE) if "store" in named else ANY

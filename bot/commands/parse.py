@@ -71,6 +71,24 @@ def level(name: str, value: str, *, off: bool = True) -> int | None:
     return int(value)
 
 
+def side(name: str, value: str) -> tuple[int | None, float | None]:
+    """A low or high threshold: `5` pairs, `2d` (or `1.5d`) days of cover, or `off`: (pairs,
+    days), each None where not given."""
+    text = value.strip().lower()
+    if text in ("off", "none", "-") or re.fullmatch(r"[-+]?\d+", text):
+        return level(name, value), None
+    match = re.fullmatch(r"(\d{1,3}(?:\.\d{1,2})?)\s*d(?:ays?)?", text)
+    if match is None:
+        raise Usage(
+            f"`{name}` is a number of pairs (5), of days of cover (2d), or off, "
+            f"not `{quoted(value)}`."
+        )
+    days = float(match.group(1))
+    if not 0.05 <= days <= 365:
+        raise Usage(f"`{name}` in days of cover is from 0.05d to 365d, not `{quoted(value)}`.")
+    return None, days
+
+
 def count(name: str, value: str, low: int, high: int) -> int:
     if not re.fullmatch(r"\d{1,4}", value) or not low <= int(value) <= high:
         raise Usage(f"`{name}` must be a whole number from {low} to {high}, not `{quoted(value)}`.")

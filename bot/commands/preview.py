@@ -13,7 +13,9 @@ from bot.commands.replies import Reply, answer
 from bot.commands.request import Context, Request
 from bot.core.alerting.engine import AlertEngine
 from bot.core.replay import Counting, Tally
-from bot.core.rules import Channel, Rule, RuleBook, Thresholds
+from bot.core.rules import Channel, Rule, RuleBook
+from bot.core.thresholds import Thresholds
+from bot.core.velocity import PaceBook
 from bot.mrkdwn import escape
 
 PREVIEW_HOURS = 24
@@ -37,16 +39,25 @@ async def preview(
 async def _preview(
     ctx: Context, request: Request, store: str, model: str, proposed: Thresholds
 ) -> Reply:
-    channel = await ctx.reads.channel_config(request.channel)
+    lines = await replayed(
+        ctx, request.channel, Rule(request.channel, store, model, proposed, request.user, 0)
+    )
+    lines.append("Nothing was saved. `/thresholds set ...` with the same values saves it.")
+    return answer("Preview", lines)
+
+
+async def replayed(ctx: Context, channel_id: str, rule: Rule) -> list[str]:
+    """What the channel's rules, with `rule` in, would have put in Slack over the last day,
+    beside what its rules did: a line each. The replay runs in the previews' worker thread."""
+    channel = await ctx.reads.channel_config(channel_id)
     scope = channel.scope
     changed = Channel(channel.id, scope, channel.quiet, dict(channel.rules))
-    rule = Rule(channel.id, store, model, proposed, request.user, 0)
-    changed.rules[(store, model)] = rule
+    changed.rules[(rule.store, rule.model)] = rule
     replays = [_counting(ctx, channel), _counting(ctx, changed)]
     chunks, more = await ctx.reads.sales_since(
         ctx.clock() - PREVIEW_HOURS * 3600,
-        stores={store} if store else scope.stores,
-        models={model} if model else scope.models,
+        stores={rule.store} if rule.store else scope.stores,
+        models={rule.model} if rule.model else scope.models,
         limit=PREVIEW_MAX_SALES,
     )
     async for chunk in chunks:
@@ -54,17 +65,16 @@ async def _preview(
     now_count, new_count = await ctx.previews.work(_finish, replays)
     limited = f" (the latest {PREVIEW_MAX_SALES:,})" if more else ""
     replayed = f"{now_count.sales:,} sales"
-    lines = [
+    return [
         f"Replaying the last {PREVIEW_HOURS} h of stored sales{limited}: {replayed}.",
         f"*With {escape(rule.describe())}:* {_tally_line(new_count)}",
         f"*With the current rules:* {_tally_line(now_count)}",
-        "Nothing was saved. `/thresholds set ...` with the same values saves it.",
     ]
-    return answer("Preview", lines)
 
 
 def _counting(ctx: Context, channel: Channel) -> Counting:
-    engine = AlertEngine(RuleBook({channel.id: channel}), ctx.engine_settings)
+    # Paces of its own, learnt from the replayed sales: rules in days of cover need them.
+    engine = AlertEngine(RuleBook({channel.id: channel}), ctx.engine_settings, paces=PaceBook())
     return Counting(engine, tick=1.0, settle=SETTLE)
 
 

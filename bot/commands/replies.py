@@ -29,7 +29,8 @@ class Reply:
 
     `text` is the whole answer as plain mrkdwn (notifications, the terminal); `blocks` the same
     for Slack. `announce` is a line the whole channel should see (a change, confirmed). A reply
-    with `share` offers a button that posts the same answer in the channel.
+    with `share` offers a button that posts the same answer in the channel. `form` names the
+    channel whose rules form Slack should open instead (the text answers where it cannot).
     """
 
     text: str
@@ -37,6 +38,7 @@ class Reply:
     announce: str | None = None
     share: dict | None = None  # {"command", "text"} to run again for the channel
     error: bool = False
+    form: str | None = None
 
 
 def answer(

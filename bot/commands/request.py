@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from bot.commands.names import Names
 from bot.commands.parse import Usage
+from bot.commands.people import People
 from bot.commands.previews import Previews
 from bot.core.alerting.actions import Apply
 from bot.core.alerting.engine import EngineSettings
@@ -38,13 +39,18 @@ class Context:
     # Why the transfers of a model (or of all, for None) were not planned yet; None once they
     # were (the planner's answer).
     unplanned: Callable[[str | None], str | None] = lambda _model: None
+    people: People | None = None  # who may own a rule (Slack's directory); None: IDs only
     names: Names = field(init=False)
 
     def __post_init__(self) -> None:
         self.names = Names(self.reads)
 
+    def may_change(self, user: str) -> bool:
+        """`user` may change channels' rules (ADMIN_USER_IDS names them, or names no one)."""
+        return not self.admins or user in self.admins
+
     def check_admin(self, user: str) -> None:
         """Usage (nothing changed) unless `user` may change this channel's rules."""
-        if self.admins and user not in self.admins:
+        if not self.may_change(user):
             who = ", ".join(f"<@{a}>" for a in sorted(self.admins))
             raise Usage(f"Only {who} can change this channel's rules. Nothing was changed.")

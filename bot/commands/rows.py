@@ -6,9 +6,11 @@ from __future__ import annotations
 from bot.commands.replies import ago
 from bot.core.alerting.incidents import Incident, Kind
 from bot.core.alerting.machine import Severity
+from bot.core.alerting.wording import duration
+from bot.core.rules import Change, Rule
 from bot.core.transfers.book import Transfer
 from bot.core.velocity import describe_pace
-from bot.mrkdwn import SEVERITY_WORDS, date, escape, icon
+from bot.mrkdwn import SEVERITY_WORDS, date, escape, icon, mention
 from bot.store.rows import Level
 
 
@@ -60,3 +62,22 @@ def alert_line(i: Incident, now: float) -> str:
     extra = f" · {', '.join(notes)}" if notes else ""
     since = ago(i.fired_at, now)
     return f"{icon(i.severity)} `#{i.id}` {escape(name)}: {what} · since {since}{extra}"
+
+
+def rule_line(rule: Rule) -> str:
+    """A rule as Slack shows it: names escaped, its owners as mentions (from checked IDs)."""
+    said = escape(rule.describe())
+    if rule.owner is not None:
+        said += f"; owner {mention(rule.owner)}"
+        if rule.escalate is not None:
+            also = f" with {mention(rule.second_owner)}" if rule.second_owner else ""
+            said += f", called again{also} after {duration(rule.escalate)} unacknowledged"
+    return said
+
+
+def change_line(change: Change) -> str:
+    """A change to a channel's rules as Slack shows it."""
+    if change.rule is None:
+        return escape(change.summary)
+    was = f" (was: {rule_line(change.before)})" if change.before is not None else ""
+    return rule_line(change.rule) + was

@@ -1,47 +1,57 @@
-"""`/thresholds`: a channel's rules and their latest changes; `set`, `clear`, `watch` and `quiet`
-change them (for the admins, if ADMIN_USER_IDS names any), and each change is announced in
-the channel with who made it. `preview` is in preview.py."""
+"""`/thresholds`: the rules form of the channel in Slack (rules_form.py), the channel's rules and
+their latest changes as text (`show`, and wherever no form can open); `set`, `clear`, `watch`
+and `quiet` change them (for the admins, if ADMIN_USER_IDS names any), and each change is
+announced in the channel with who made it. `preview` is in preview.py."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.commands.help import help_reply
-from bot.commands.parse import Usage, count, duration, level, options
+from bot.commands.parse import Usage, options
 from bot.commands.preview import preview
 from bot.commands.replies import Reply, ago, answer, sentence
 from bot.commands.request import Context, Request
+from bot.commands.rows import change_line, rule_line
+from bot.commands.rule_request import RULE_OPTIONS, asked_rule
 from bot.core.alerting.actions import Action, ClearRule, SetQuietHours, SetRule, Watch
 from bot.core.errors import RuleError
 from bot.core.names import Kind as NameKind
-from bot.core.rules import ANY, Change, QuietHours, Scope, Thresholds, parse_quiet_hours
+from bot.core.quiet import QuietHours, parse_quiet_hours
+from bot.core.rules import Change, Scope
+from bot.core.thresholds import Thresholds
 from bot.mrkdwn import date, escape, quoted
 from bot.store.rows import MuteRow
 
 CHANGES = ("set", "clear", "watch", "quiet")
+OPEN_FORM = "rules_open"  # the "Change rules" button: opens the channel's rules form
 
 
 async def thresholds(ctx: Context, request: Request, tokens: list[str]) -> Reply:
-    action = tokens[0].lower() if tokens else "show"
+    action = tokens[0].lower() if tokens else "form"
     rest = tokens[1:]
     if action == "help":
         return help_reply("thresholds")
-    if action == "show":
+    if action in ("show", "form"):
         if rest:
-            raise Usage("`/thresholds` shows this channel's rules; it takes no more words.")
-        return await show_rules(ctx, request.channel)
+            raise Usage("`/thresholds show` shows this channel's rules; it takes no more words.")
+        shown = await show_rules(ctx, request.channel)
+        if action == "form" and ctx.may_change(request.user):
+            return replace(shown, form=request.channel)
+        return shown
     if action == "preview":
-        store, model, proposed = await rule_request(ctx, request.channel, rest)
-        return await preview(ctx, request, store, model, proposed)
+        asked = await rule_request(ctx, request.channel, request.user, rest)
+        return await preview(ctx, request, asked.store, asked.model, asked.thresholds)
     if action not in CHANGES:
         raise Usage(
             f"I don't know `/thresholds {quoted(action)}`. Try `set`, `clear`, `watch`, "
-            "`quiet`, `preview`, or `/thresholds help`."
+            "`quiet`, `preview`, `show`, or `/thresholds help`."
         )
     ctx.check_admin(request.user)
     channel, user = request.channel, request.user
     asked: Action
     if action == "set":
-        store, model, wanted = await rule_request(ctx, channel, rest)
-        asked = SetRule(channel, wanted, user, store=store, model=model)
+        asked = await rule_request(ctx, channel, user, rest)
     elif action == "clear":
         plain, named = options(rest, ("store", "model"))
         if plain:
@@ -51,13 +61,19 @@ async def thresholds(ctx: Context, request: Request, tokens: list[str]) -> Reply
     elif action == "watch":
         asked = Watch(channel, await _watch_request(ctx, rest), user)
     else:
-        asked = SetQuietHours(channel, _quiet_request(rest), user)
+        asked = SetQuietHours(channel, quiet_request(rest), user)
+    return await saved(ctx, asked)
+
+
+async def saved(ctx: Context, asked: Action) -> Reply:
+    """Apply a change to a channel's rules; the reply says what was saved, and the channel is
+    told who changed what."""
     change = await ctx.apply(asked)
     assert isinstance(change, Change)
-    summary = escape(change.summary)
+    said = change_line(change)
     return Reply(
-        text=f":white_check_mark: Saved: {summary}.",
-        announce=f":gear: <@{user}> changed this channel's alert rules: {summary}.",
+        text=f":white_check_mark: Saved: {said}.",
+        announce=f":gear: <@{change.user}> changed this channel's alert rules: {said}.",
     )
 
 
@@ -73,7 +89,7 @@ async def show_rules(ctx: Context, channel_id: str) -> Reply:
     )
     for r in rules:
         by = f"set by {_who(r.updated_by)} {ago(r.updated_at, now)}"
-        lines.append(f"• {escape(r.describe())}{_gate(r.thresholds)} · {by}")
+        lines.append(f"• {rule_line(r)}{_gate(r.thresholds)} · {by}")
     if not rules:
         lines.append(
             "No rules: this channel gets no stock alerts. `/thresholds set low=10 high=80` starts."
@@ -89,39 +105,27 @@ async def show_rules(ctx: Context, channel_id: str) -> Reply:
             f"{ago(at, now)}: {_who(user)} {escape(summary)}" for at, user, _, summary in changes
         ]
     return answer(
-        "Alert rules in this channel", lines, footer="`/thresholds help` for how to change them"
+        "Alert rules in this channel",
+        lines,
+        footer="`/thresholds help` for how to change them",
+        buttons=[(OPEN_FORM, "Change rules", channel_id)],
     )
 
 
-async def rule_request(
-    ctx: Context, channel_id: str, tokens: list[str]
-) -> tuple[str, str, Thresholds]:
-    """The store, model and thresholds that `low=5 high=80 store=maine ...` asks for."""
-    plain, named = options(tokens, ("low", "high", "store", "model", "gate", "wait"))
+async def rule_request(ctx: Context, channel_id: str, user: str, tokens: list[str]) -> SetRule:
+    """The rule that `low=5 high=80 store=maine ...` asks for."""
+    plain, named = options(tokens, RULE_OPTIONS)
     if plain:
         raise Usage(f"I don't understand `{quoted(plain[0])}`: use name=value, like low=5 high=80.")
-    if not {"low", "high", "gate", "wait"} & named.keys():
+    if not {"low", "high", "gate", "wait", "owner", "second", "escalate"} & named.keys():
         raise Usage(
-            "Say what to set: low=, high=, gate= (readings) or wait= (time), like low=5 high=80."
+            "Say what to set: low=, high= (pairs, or days of cover: 2d), gate= (readings), "
+            "wait= (time), owner=, second= or escalate=, like low=5 high=80."
         )
-    store, model = await ctx.names.store_and_model(named)
-    channel = await ctx.reads.channel_config(channel_id)
-    # Unsaid values come from the rule for exactly this store and model, else from the rule
-    # that applies there now, else from the defaults.
-    base = channel.rules.get((store, model))
-    if base is None:
-        applies = channel.rule_for(store or "\0", model or "\0") if (store or model) else None
-        base = applies or channel.rules.get((ANY, ANY))
-    t = base.thresholds if base is not None else Thresholds()
-    asked = Thresholds(
-        low=level("low", named["low"]) if "low" in named else t.low,
-        high=level("high", named["high"]) if "high" in named else t.high,
-        gate_readings=count("gate", named["gate"], 1, 100) if "gate" in named else t.gate_readings,
-        gate_seconds=duration("wait", named["wait"], most=86_400)
-        if "wait" in named
-        else t.gate_seconds,
-    )
-    return store, model, asked
+    asked, errors = await asked_rule(ctx, channel_id, user, named)
+    if asked is None:
+        raise Usage(sentence(next(iter(errors.values()))))
+    return asked
 
 
 async def _watch_request(ctx: Context, tokens: list[str]) -> Scope:
@@ -145,7 +149,8 @@ async def _watch_request(ctx: Context, tokens: list[str]) -> Scope:
     return Scope(stores, models)
 
 
-def _quiet_request(tokens: list[str]) -> QuietHours | None:
+def quiet_request(tokens: list[str]) -> QuietHours | None:
+    """`22:00-07:00 America/Toronto` (the zone optional) or `off`."""
     if [t.lower() for t in tokens] == ["off"]:
         return None
     if not 1 <= len(tokens) <= 2:

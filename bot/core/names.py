@@ -97,6 +97,23 @@ class NameIndex:
         close = tuple(pool[index][1] for _, score, index in scored if score >= WORTH_SUGGESTING)
         return Choices(query, close, ambiguous=best_score >= CLOSE_ENOUGH)
 
+    def search(self, query: str, kind: Kind, *, limit: int) -> list[str]:
+        """The names of `kind` a person typing `query` may mean, for a select that searches as
+        they type: those with a word starting with it (all of them for no query), in the order
+        first seen; if none has, the close spellings."""
+        q = normalize(query)
+        pool = [
+            (key, e.name) for key, e in zip(self.keys, self.entries, strict=True) if e.kind is kind
+        ]
+        found = [name for key, name in pool if not q or _starts_a_word(key, q)][:limit]
+        if q and not found:
+            scored = process.extract(
+                q, [key for key, _ in pool], scorer=fuzz.partial_ratio, limit=limit
+            )
+            close = [pool[i][1] for _, score, i in scored if score >= WORTH_SUGGESTING]
+            found = close
+        return found
+
 
 def _starts_a_word(key: str, query: str) -> bool:
     return key.startswith(query) or f" {query}" in key

@@ -59,10 +59,13 @@ class Replayer:
 
     def feed(self, sales: Iterable[Sale]) -> None:
         """The next sales, after those fed before."""
+        paces = self.engine.paces
         for at, store, model, level in sales:
             if self.next_tick is None:
                 self.next_tick = at
             self._tick_until(at)
+            if paces is not None:  # the engine's own paces, learnt as the sales replay
+                paces.sale(store, model, level, at)
             self.engine.sale(store, model, level, at)
             self._settle(at)
 

@@ -8,57 +8,28 @@ model) the most specific rule wins: store+model, then store, then model, then th
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from datetime import datetime
-from datetime import time as clock_time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from dataclasses import dataclass, field, replace
 
 from bot.core.errors import RuleError
-from bot.core.events import MAX_INVENTORY, MAX_NAME_CHARS
+from bot.core.events import MAX_NAME_CHARS
+from bot.core.quiet import QuietHours
+from bot.core.thresholds import Thresholds
+from bot.mrkdwn import OWNER_ID
 
 ANY = ""  # a rule's store or model that matches every store or model
-
-
-@dataclass(frozen=True, slots=True)
-class Thresholds:
-    """When a level alerts. `low`: at or below it (0 is out of stock; None: never low).
-    `high`: at or above it (None: never high). The gate: a low or high condition must hold for
-    `gate_readings` readings and `gate_seconds` seconds before it fires."""
-
-    low: int | None = 10
-    high: int | None = 80
-    gate_readings: int = 2
-    gate_seconds: float = 60.0
-
-    def __post_init__(self) -> None:
-        for name in ("low", "high"):
-            value = getattr(self, name)
-            if value is not None and not 0 <= value <= MAX_INVENTORY:
-                raise RuleError(f"{name} must be from 0 to {MAX_INVENTORY:,}, not {value}")
-        if self.low is not None and self.high is not None and self.high <= self.low:
-            raise RuleError(f"high ({self.high}) must be above low ({self.low})")
-        if self.gate_readings < 1:
-            raise RuleError("the gate needs at least 1 reading")
-        if not 0 <= self.gate_seconds <= 86_400:
-            raise RuleError("the gate must be from 0 to 86,400 seconds")
-
-    @property
-    def low_clear(self) -> int:
-        """A low alert resolves only at or above this level (a deadband over `low`), so a
-        level wobbling around the threshold does not fire and resolve over and over."""
-        assert self.low is not None
-        return self.low + max(2, math.ceil(0.2 * self.low))
-
-    @property
-    def high_clear(self) -> int:
-        """A high alert resolves only at or below this level."""
-        assert self.high is not None
-        return self.high - max(2, math.ceil(0.1 * self.high))
+MAX_FOLLOWED = 10  # stores a person follows in the App Home
+MIN_ESCALATE = 60.0
+MAX_ESCALATE = 7 * 86_400.0
 
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """Thresholds for a channel, narrowed to a store and/or model (ANY matches all)."""
+    """Thresholds for a channel, narrowed to a store and/or model (ANY matches all).
+
+    `owner` (a Slack user or user group ID) is mentioned when an alert under the rule is
+    posted; if nobody acknowledges it within `escalate` seconds, the owner is mentioned again in
+    its thread, with `second_owner` if set. `pace` is set only on a rule as it applies to one
+    shelf now (see `at_pace`): the pace its cover was turned into pairs with."""
 
     channel: str
     store: str
@@ -66,13 +37,45 @@ class Rule:
     thresholds: Thresholds
     updated_by: str
     updated_at: float
+    owner: str | None = None
+    second_owner: str | None = None
+    escalate: float | None = None
+    pace: float | None = None
+
+    def __post_init__(self) -> None:
+        for owner in (self.owner, self.second_owner):
+            if owner is not None and not OWNER_ID.fullmatch(owner):
+                raise RuleError(
+                    "an owner is a Slack user (U...) or user group (S...), named by its ID"
+                )
+        if self.second_owner is not None and self.escalate is None:
+            raise RuleError("a second owner is called when an alert escalates: set escalate= too")
+        if self.escalate is not None:
+            if self.owner is None:
+                raise RuleError("escalate= calls the owner again: set owner= too")
+            if not MIN_ESCALATE <= self.escalate <= MAX_ESCALATE:
+                raise RuleError("an escalation comes after 1 minute to 7 days")
+
+    def at_pace(self, per_hour: float | None) -> Rule:
+        """The rule as it applies to a shelf selling `per_hour` pairs an hour (None: unknown)."""
+        if not self.thresholds.by_cover:
+            return self
+        return replace(self, thresholds=self.thresholds.at_pace(per_hour), pace=per_hour)
 
     def describe(self) -> str:
         """`low <= 5, high >= 80 for ADERI at ALDO Maine Mall`"""
-        t = self.thresholds
-        parts = [f"low <= {t.low}" if t.low is not None else "no low alert"]
-        parts.append(f"high >= {t.high}" if t.high is not None else "no high alert")
-        return f"{', '.join(parts)} {self.where()}"
+        return f"{self.thresholds.describe()} {self.where()}"
+
+    def owners(self) -> str:
+        """Who is called, by ID, for the audit log: `; owner S123, then U456 after 30 min`
+        (the mentions are made where a message is rendered, from the IDs)."""
+        if self.owner is None:
+            return ""
+        said = f"; owner {self.owner}"
+        if self.escalate is not None:
+            then = f" and {self.second_owner}" if self.second_owner else ""
+            said += f", called again{then} after {self.escalate / 60:g} min unacknowledged"
+        return said
 
     def where(self) -> str:
         if self.store and self.model:
@@ -102,41 +105,6 @@ class Scope:
         stores = "every store" if self.stores is None else ", ".join(sorted(self.stores))
         models = "every model" if self.models is None else ", ".join(sorted(self.models))
         return f"stores: {stores}; models: {models}"
-
-
-@dataclass(frozen=True, slots=True)
-class QuietHours:
-    """Hours when only critical alerts are posted, e.g. 22:00-07:00 in America/Toronto."""
-
-    start: clock_time
-    end: clock_time
-    timezone: str = "UTC"
-
-    def __post_init__(self) -> None:
-        if self.start == self.end:
-            raise RuleError("quiet hours must start and end at different times")
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise RuleError(f"unknown time zone {self.timezone!r}") from None
-
-    def active(self, now: float) -> bool:
-        local = datetime.fromtimestamp(now, ZoneInfo(self.timezone)).time()
-        if self.start < self.end:
-            return self.start <= local < self.end
-        return local >= self.start or local < self.end
-
-    def describe(self) -> str:
-        return f"{self.start:%H:%M}-{self.end:%H:%M} {self.timezone}"
-
-
-def parse_quiet_hours(text: str, timezone: str = "UTC") -> QuietHours:
-    """`22:00-07:00` into QuietHours; RuleError if it is not that shape."""
-    try:
-        start, end = (datetime.strptime(part.strip(), "%H:%M").time() for part in text.split("-"))
-    except ValueError:
-        raise RuleError(f"quiet hours look like 22:00-07:00, not {text!r}") from None
-    return QuietHours(start, end, timezone)
 
 
 @dataclass(slots=True)
@@ -170,22 +138,28 @@ class Change:
     at: float
     action: str  # set_rule | clear_rule | watch | quiet_hours
     summary: str  # what a person reads: "low <= 5, high >= 80 for ADERI (was: ...)"
+    rule: Rule | None = None  # set_rule: the rule saved, and the one it replaced
+    before: Rule | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class KeyWatch:
     """The channels watching one (store, model), arranged for the engine's check of each sale:
     `lows` by threshold, highest first, and `highs` lowest first, so a sale looks only at the
-    rules it crosses; a level strictly between `quiet_above` and `quiet_below` crosses none."""
+    rules it crosses; a level strictly between `quiet_above` and `quiet_below` crosses none.
+
+    `paced`: some rule is in days of cover, so its pairs depend on the shelf's pace; such a
+    watch is used only through `at_pace`, which turns it into pairs for the pace of the day."""
 
     rules: dict[str, Rule]  # channel -> its most specific rule for this key
     lows: tuple[tuple[int, str, Rule], ...]
     highs: tuple[tuple[int, str, Rule], ...]
     quiet_above: int
     quiet_below: float
+    paced: bool = False
 
     @classmethod
-    def of(cls, rules: tuple[tuple[str, Rule], ...]) -> KeyWatch:
+    def of(cls, rules: tuple[tuple[str, Rule], ...], *, paced: bool | None = None) -> KeyWatch:
         lows = sorted(
             ((r.thresholds.low, c, r) for c, r in rules if r.thresholds.low is not None),
             key=lambda entry: -entry[0],
@@ -200,7 +174,15 @@ class KeyWatch:
             tuple(highs),
             lows[0][0] if lows else -1,
             highs[0][0] if highs else math.inf,
+            any(r.thresholds.by_cover for _, r in rules) if paced is None else paced,
         )
+
+    def at_pace(self, per_hour: float | None) -> KeyWatch:
+        """The watch for a shelf selling `per_hour` pairs an hour (None: not known yet)."""
+        if not self.paced:
+            return self
+        rules = tuple((c, r.at_pace(per_hour)) for c, r in self.rules.items())
+        return KeyWatch.of(rules, paced=False)
 
 
 class RuleBook:
@@ -277,17 +259,21 @@ class RuleBook:
         thresholds: Thresholds,
         user: str,
         at: float,
+        owner: str | None = None,
+        second_owner: str | None = None,
+        escalate: float | None = None,
     ) -> Change:
         """Save a rule (replacing the one for the same store and model)."""
         _check_name("store", store)
         _check_name("model", model)
+        rule = Rule(channel_id, store, model, thresholds, user, at, owner, second_owner, escalate)
         channel = self.channel(channel_id)
-        rule = Rule(channel_id, store, model, thresholds, user, at)
         before = channel.rules.get((store, model))
         channel.rules[(store, model)] = rule
         self._changed()
-        was = f" (was: {before.describe()})" if before else ""
-        return Change(channel_id, user, at, "set_rule", f"{rule.describe()}{was}")
+        was = f" (was: {before.describe()}{before.owners()})" if before else ""
+        summary = f"{rule.describe()}{rule.owners()}{was}"
+        return Change(channel_id, user, at, "set_rule", summary, rule, before)
 
     def clear_rule(
         self, channel_id: str, *, store: str = ANY, model: str = ANY, user: str, at: float
@@ -300,6 +286,14 @@ class RuleBook:
             raise RuleError(f"there is no rule {where} in this channel")
         self._changed()
         return Change(channel_id, user, at, "clear_rule", f"removed {rule.describe()}")
+
+    def followed(self, stores: tuple[str, ...]) -> tuple[str, ...]:
+        """Stores a person follows in the App Home, checked: names, at most MAX_FOLLOWED."""
+        if len(stores) > MAX_FOLLOWED:
+            raise RuleError(f"follow at most {MAX_FOLLOWED} stores")
+        for name in stores:
+            _check_name("store", name)
+        return stores
 
     def watch(self, channel_id: str, scope: Scope, *, user: str, at: float) -> Change:
         """Set what the channel watches."""

@@ -1,6 +1,7 @@
-"""The Slack app on Bolt (AsyncApp): slash commands, buttons and the App Home, the same
-listeners in Socket Mode and over HTTP. COMMANDS, ACTIONS and EVENTS are exactly what is
-registered; the manifests in manifests/ declare the same sets, and a test holds them together."""
+"""The Slack app on Bolt (AsyncApp): slash commands, buttons, the rules form and the App Home,
+the same listeners in Socket Mode and over HTTP. COMMANDS, ACTIONS, VIEWS, OPTIONS and EVENTS
+are exactly what is registered; the manifests in manifests/ declare the same (interactivity,
+the options URL, events, scopes), and a test holds them together."""
 
 from __future__ import annotations
 
@@ -13,18 +14,33 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.commands.dispatch import Commands
+from bot.commands.people import People
 from bot.commands.replies import SHARE_ACTION
+from bot.commands.rules_form import FIELDS
+from bot.commands.thresholds import OPEN_FORM
 from bot.slack.buttons import INCIDENT_BUTTONS, TRANSFER_BUTTONS
-from bot.slack.home import Home
+from bot.slack.home import FOLLOW, Channels
+from bot.slack.home_refresh import HomeRefresher
 from bot.slack.listeners import register_all
 from bot.slack.listeners.background import Background
 from bot.slack.listeners.commands import COMMANDS
+from bot.slack.rules_modal import ACTION, RULES_VIEW, SELECTS
 
 log = logging.getLogger(__name__)
 
-__all__ = ["ACTIONS", "COMMANDS", "EVENTS", "SCOPES", "build_app"]
+__all__ = ["ACTIONS", "COMMANDS", "EVENTS", "OPTIONS", "SCOPES", "VIEWS", "build_app"]
 
-ACTIONS = (*INCIDENT_BUTTONS, *TRANSFER_BUTTONS, SHARE_ACTION)
+# Buttons and the rules form's fields (each sends an action as it changes: its preview).
+ACTIONS = (
+    *INCIDENT_BUTTONS,
+    *TRANSFER_BUTTONS,
+    SHARE_ACTION,
+    OPEN_FORM,
+    FOLLOW,
+    *(ACTION + field for field in FIELDS),
+)
+VIEWS = (RULES_VIEW,)  # modals whose submissions the app takes
+OPTIONS = (*(ACTION + field for field in SELECTS), FOLLOW)  # selects filled as people type
 EVENTS = ("app_home_opened",)
 # The bot token's scopes, each for what the code does with it.
 SCOPES = {
@@ -34,6 +50,10 @@ SCOPES = {
     "channels:history": "look for a post whose answer was lost before sending it again",
     "groups:history": "the same in private channels",
     "channels:join": "join a public channel it posts to, so that it may read its history",
+    "channels:read": "the public channels a person is in: their App Home shows those alerts",
+    "groups:read": "the same for private channels the bot is in too",
+    "usergroups:read": "user groups as the owners of a rule (usergroups.list)",
+    "users:read": "people as the owners of a rule (users.list)",
 }
 
 
@@ -42,8 +62,10 @@ def build_app(
     *,
     signing_secret: str | None,
     commands: Commands,
-    home: Home,
     background: Background,
+    homes: HomeRefresher,
+    people: People | None = None,
+    members: Channels | None = None,
 ) -> AsyncApp:
     """The Bolt app. With a signing secret it verifies requests (HTTP mode); without one it is
     for Socket Mode, where Slack's connection is the proof.
@@ -59,7 +81,7 @@ def build_app(
             raise_error_for_unhandled_request=False,
             process_before_response=True,
         )
-    register_all(app, commands, home, background)
+    register_all(app, commands, background, homes=homes, people=people, members=members)
 
     @app.error
     async def on_error(error, body) -> None:

@@ -21,7 +21,7 @@ from slack_sdk.models.blocks import (
 from bot.core.alerting.incidents import Incident, Kind
 from bot.core.alerting.machine import FLAP_SETTLE, Severity
 from bot.core.alerting.view import TransferLine, View
-from bot.mrkdwn import ICONS, cut, date, escape, icon
+from bot.mrkdwn import ICONS, cut, date, escape, icon, mention
 from bot.slack.buttons import INCIDENT_BUTTONS, TRANSFER_BUTTONS
 
 _SETTLE = f"{FLAP_SETTLE / 60:g} minutes"
@@ -58,7 +58,7 @@ def render(view: View) -> Message:
         ContextBlock(elements=[MarkdownTextObject(text=cut(_footer(view), 3000))]).to_dict()
     )
     if incident.open and incident.kind is not Kind.DIGEST:
-        rendered.append(_buttons(incident))
+        rendered.append(incident_buttons(incident))
     plain_title = title.split(" ", 1)[1] if title.startswith(":") else title
     return Message(
         text=cut(f"{escape(plain_title)}. {_plain(body)}".strip(), 3000), blocks=rendered
@@ -76,11 +76,7 @@ def _stock(view: View) -> tuple[str, str]:
         title = f"{ICONS[Severity.LOW]} Low stock: {where}"
     else:
         title = f"{ICONS[Severity.HIGH]} Overstock: {where}"
-    side = "or fewer" if i.kind is Kind.LOW else "or more"
-    lines = [
-        f"*{i.level}* left"
-        + (f" (alert at {i.threshold} {side})" if i.threshold is not None else "")
-    ]
+    lines = [f"*{i.level}* left{_threshold(i)}"]
     if not i.open:
         lines[0] = f"*{i.level}* in stock now; the alert lasted {_span(i.fired_at, i.resolved_at)}"
     if view.pace:
@@ -89,6 +85,24 @@ def _stock(view: View) -> tuple[str, str]:
         lines.append(_transfer_line(view.transfer))
     lines.extend(_handling(i, view.now))
     return title, "\n".join(lines)
+
+
+def _threshold(i: Incident) -> str:
+    """` (alert at 10 or fewer)`; for a rule in days of cover, the pairs it meant at the pace,
+    or that no pace was known and the pairs threshold stood in."""
+    if i.threshold is None:
+        return ""
+    side = "or fewer" if i.kind is Kind.LOW else "or more"
+    days = i.detail.get("cover_days")
+    if days is None:
+        return f" (alert at {i.threshold} {side})"
+    cover = f"{days:g} days of cover {'or less' if i.kind is Kind.LOW else 'or more'}"
+    if i.detail.get("per_hour") is None:
+        return (
+            f" (alert at {i.threshold} {side}: the pace is not known yet, so this stands in"
+            f" for {cover})"
+        )
+    return f" (alert at {cover}: {i.threshold} pairs at its pace of the last days)"
 
 
 def _transfer_line(t: TransferLine) -> str:
@@ -209,7 +223,7 @@ def _feed(view: View) -> tuple[str, str]:
 
 
 def _handling(i: Incident, now: float) -> list[str]:
-    lines = []
+    lines = _owners(i)
     if i.acked_by:
         lines.append(f":eyes: Acknowledged by <@{i.acked_by}> at {date(i.acked_at)}")
     if i.snoozed_until and i.snoozed(now):
@@ -217,6 +231,23 @@ def _handling(i: Incident, now: float) -> list[str]:
     if i.muted_by:
         lines.append(f":no_bell: Muted by <@{i.muted_by}>: no new alerts for this here")
     return lines
+
+
+def _owners(i: Incident) -> list[str]:
+    """Who owns the alert, as mentions: the bot's own marks, from IDs the rule checked."""
+    detail = i.detail
+    owner = detail.get("owner")
+    if owner is None or not i.open:
+        return []
+    line = f":bust_in_silhouette: {mention(owner)} owns this"
+    second = detail.get("second_owner")
+    if "escalated_at" in detail:
+        also = f" with {mention(second)}" if second else ""
+        line += f"; called again{also} at {date(detail['escalated_at'])}"
+    elif "escalate_at" in detail and not i.acked_by:
+        also = f" with {mention(second)}" if second else ""
+        line += f"; called again{also} at {date(detail['escalate_at'])} unless acknowledged"
+    return [line]
 
 
 def _footer(view: View) -> str:
@@ -228,7 +259,7 @@ def _footer(view: View) -> str:
     return " · ".join(parts)
 
 
-def _buttons(i: Incident) -> dict:
+def incident_buttons(i: Incident) -> dict:
     """The actions block for an open incident: the buttons are built and validated by slack_sdk
     once per variant (with or without Acknowledge), then copied with this incident's id, since
     building them anew costs most of a message's rendering time."""

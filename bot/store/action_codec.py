@@ -13,9 +13,18 @@ import orjson
 from bot.core.alerting import actions
 from bot.core.alerting.incidents import Incident
 from bot.core.errors import CommandError, Refusal, RuleError
-from bot.core.rules import Change, QuietHours, Scope, Thresholds
+from bot.core.quiet import QuietHours
+from bot.core.rules import Change, Scope
+from bot.core.thresholds import Thresholds
 from bot.core.transfers.book import Transfer
-from bot.store.codec import incident_from_row, incident_row, transfer_from_row, transfer_row
+from bot.store.codec import (
+    incident_from_row,
+    incident_row,
+    rule_from_row,
+    rule_row,
+    transfer_from_row,
+    transfer_row,
+)
 
 # Those a person can ask for (the planner's plans never leave the leader).
 HANDED_OVER = {
@@ -46,7 +55,8 @@ def encode_result(result: object) -> str:
     elif isinstance(result, Transfer):
         data = {"transfer": transfer_row(result)}
     elif isinstance(result, Change):
-        data = {"change": dataclasses.asdict(result)}
+        rules = {k: rule_row(r) for k in ("rule", "before") if (r := getattr(result, k))}
+        data = {"change": {**dataclasses.asdict(result), **rules}}
     else:
         data = {"value": result}  # None, or a list of names
     return orjson.dumps(data).decode()
@@ -59,7 +69,9 @@ def decode_result(text: str) -> object:
     if "transfer" in data:
         return transfer_from_row(data["transfer"])
     if "change" in data:
-        return Change(**data["change"])
+        change = data["change"]
+        rules = {k: rule_from_row(change[k]) for k in ("rule", "before") if change.get(k)}
+        return Change(**{**change, **rules})
     return data["value"]
 
 
@@ -96,4 +108,6 @@ def _typed(hint: object, value: object) -> object:
     if QuietHours in kinds:
         start, end = (clock_time.fromisoformat(value[k]) for k in ("start", "end"))
         return QuietHours(start, end, value["tz"])
+    if typing.get_origin(hint) is tuple:
+        return tuple(value)
     return value

@@ -33,6 +33,7 @@ class AlertRows:
     changes: list[tuple] = field(default_factory=list)
     channels: list[tuple] = field(default_factory=list)
     rules: list[tuple] = field(default_factory=list)
+    homes: list[tuple] = field(default_factory=list)  # (user, JSON of their stores, at)
     suggestions: list[tuple] = field(default_factory=list)
     suggestions_gone: list[tuple[int]] = field(default_factory=list)
     transfers: list[tuple] = field(default_factory=list)

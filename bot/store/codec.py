@@ -13,7 +13,9 @@ import orjson
 from bot.core.alerting.incidents import Incident, Kind, Shown
 from bot.core.alerting.machine import AlertMachine, Phase, Severity, Side
 from bot.core.alerting.view import TransferLine, View
-from bot.core.rules import Channel, QuietHours, Rule
+from bot.core.quiet import QuietHours
+from bot.core.rules import Channel, Rule
+from bot.core.thresholds import Thresholds
 from bot.core.transfers.book import Status, Suggested, Transfer
 from bot.core.transfers.plan import Suggestion
 
@@ -191,6 +193,12 @@ def channel_row(channel: Channel, now: float) -> tuple:
     )
 
 
+RULE_COLUMNS = (
+    "channel, store, model, low, high, gate_readings, gate_seconds, updated_by, updated_at, "
+    "low_days, high_days, owner, second_owner, escalate_seconds"
+)
+
+
 def rule_row(rule: Rule) -> tuple:
     t = rule.thresholds
     return (
@@ -203,7 +211,19 @@ def rule_row(rule: Rule) -> tuple:
         t.gate_seconds,
         rule.updated_by,
         rule.updated_at,
+        t.low_days,
+        t.high_days,
+        rule.owner,
+        rule.second_owner,
+        rule.escalate,
     )
+
+
+def rule_from_row(row: Sequence) -> Rule:
+    """A rule from the columns RULE_COLUMNS names, in that order."""
+    channel, store, model, low, high, readings, seconds, by, at, *cover, owner, second, after = row
+    thresholds = Thresholds(low, high, readings, seconds, *cover)
+    return Rule(channel, store, model, thresholds, by, at, owner, second, after)
 
 
 def scope_names(encoded: str | None) -> frozenset[str] | None:

@@ -38,6 +38,7 @@ TABLES = (
     "bad_frame_counts",
     "channels",
     "rules",
+    "home_stores",
     "config_changes",
     "incidents",
     "alert_machines",

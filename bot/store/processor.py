@@ -163,6 +163,7 @@ class AlertingProcessor:
             )
             self._next_outbox_id += 1
         rows.changes = [(c.at, c.channel, c.user, c.action, c.summary) for c in effects.changes]
+        rows.homes = [(u, orjson.dumps(s).decode(), now) for u, s in effects.homes.items()]
         for channel_id in effects.channels:
             channel = engine.book.channels[channel_id]
             rows.channels.append(channel_row(channel, now))

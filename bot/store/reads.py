@@ -92,6 +92,12 @@ class Reads(Protocol):
     async def channel_config(self, channel_id: str) -> Channel:
         """A channel's scope, quiet hours and rules (an empty channel if none)."""
 
+    async def channels(self, channel_id: str | None = None) -> list[Channel]:
+        """Every configured channel (or only `channel_id`), by ID, with its rules."""
+
+    async def home_stores(self, user: str) -> list[str]:
+        """The stores `user` follows in the App Home, in the order picked."""
+
     async def config_changes(
         self, channel: str, *, limit: int = 5
     ) -> list[tuple[float, str, str, str]]:

@@ -13,7 +13,7 @@ import orjson
 from bot.core.alerting.engine import AlertEngine, EngineSettings
 from bot.core.alerting.incidents import Shown
 from bot.core.alerting.machine import Side
-from bot.core.rules import Channel, Rule, RuleBook, Scope, Thresholds
+from bot.core.rules import Channel, RuleBook, Scope
 from bot.core.secrets import MASK, shown_url
 from bot.core.transfers.book import TransferBook
 from bot.core.velocity import PaceBook, pooled
@@ -21,6 +21,7 @@ from bot.store.codec import (
     incident_from_row,
     machine_from_json,
     quiet_hours,
+    rule_from_row,
     scope_names,
     suggestion_from_row,
     transfer_from_row,
@@ -39,7 +40,7 @@ class EngineRows:
     """What a backend read for the engine, as rows in the codec's layouts."""
 
     channels: Sequence[Sequence]  # (id, stores, models, quiet_hours)
-    rules: Sequence[Sequence]  # (channel, store, model, low, high, readings, seconds, by, at)
+    rules: Sequence[Sequence]  # RULE_COLUMNS
     last_incident_id: int | None
     next_suggestion_id: int
     next_transfer_id: int
@@ -61,9 +62,9 @@ def engine_from_rows(
         book.channels[channel_id] = Channel(
             channel_id, Scope(scope_names(stores), scope_names(models)), quiet_hours(quiet)
         )
-    for channel, store, model, low, high, readings, seconds, by, at in rows.rules:
-        rule = Rule(channel, store, model, Thresholds(low, high, readings, seconds), by, at)
-        book.channel(channel).rules[(store, model)] = rule
+    for row in rows.rules:
+        rule = rule_from_row(row)
+        book.channel(rule.channel).rules[(rule.store, rule.model)] = rule
     transfers = TransferBook(
         settings.transfers,
         next_suggestion_id=rows.next_suggestion_id,

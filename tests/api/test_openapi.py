@@ -23,6 +23,7 @@ async def test_the_document_is_valid_openapi_and_names_every_endpoint(api):
         "/api/alerts",
         "/api/events",
         "/api/models",
+        "/api/rules",
         "/api/stock",
         "/api/stores",
         "/api/transfers",

@@ -16,7 +16,7 @@ from bot.commands.request import Context, Request
 from bot.core.alerting.actions import Action, DefaultRule
 from bot.core.alerting.engine import EngineSettings
 from bot.core.events import SaleEvent
-from bot.core.rules import Thresholds
+from bot.core.thresholds import Thresholds
 from bot.store.processor import AlertingProcessor, Submitted
 from bot.store.sqlite.backend import SqliteBackend
 from bot.store.sqlite.reads import SqliteReads

@@ -10,7 +10,7 @@ from bot.core.alerting.machine import (
     Side,
     Step,
 )
-from bot.core.rules import Thresholds
+from bot.core.thresholds import Thresholds
 
 T = Thresholds(low=10, high=80, gate_readings=2, gate_seconds=60)
 

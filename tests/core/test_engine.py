@@ -12,7 +12,9 @@ from bot.core.alerting.machine import FLAP_SETTLE, Severity
 from bot.core.alerting.notify import NotifySettings
 from bot.core.errors import CommandError
 from bot.core.feed_health import FeedState, Transition
-from bot.core.rules import RuleBook, Scope, Thresholds, parse_quiet_hours
+from bot.core.quiet import parse_quiet_hours
+from bot.core.rules import RuleBook, Scope
+from bot.core.thresholds import Thresholds
 from bot.mrkdwn import escape
 
 C = "C-STORES"

@@ -10,7 +10,8 @@ from bot.core.alerting.engine import AlertEngine, EngineSettings
 from bot.core.alerting.incidents import Kind
 from bot.core.alerting.notify import NotifySettings
 from bot.core.errors import CommandError
-from bot.core.rules import RuleBook, Thresholds
+from bot.core.rules import RuleBook
+from bot.core.thresholds import Thresholds
 from bot.core.transfers.book import Status, TransferBook
 from bot.core.velocity import PaceBook
 from tests.helpers import move

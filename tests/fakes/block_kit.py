@@ -100,13 +100,13 @@ def _metadata_refusal(metadata: object) -> dict | None:
     return None
 
 
-def _block_problems(blocks: list) -> list[str]:
-    if len(blocks) > MAX_BLOCKS:
-        return [f"no more than {MAX_BLOCKS} items allowed [json-pointer:/blocks]"]
+def _block_problems(blocks: list, most: int = MAX_BLOCKS, at_path: str = "") -> list[str]:
+    if len(blocks) > most:
+        return [f"no more than {most} items allowed [json-pointer:{at_path}/blocks]"]
     problems: list[str] = []
     ids: set[str] = set()
     for n, block in enumerate(blocks):
-        at = f"/blocks/{n}"
+        at = f"{at_path}/blocks/{n}"
         if not isinstance(block, dict) or block.get("type") not in BLOCK_TYPES:
             problems.append(f"unsupported type [json-pointer:{at}/type]")
             continue
@@ -153,6 +153,13 @@ def _checks(block: dict, at: str) -> list[str]:
         for i, element in enumerate(elements):
             found += _element(element, f"{at}/elements/{i}")
         return found
+    if kind == "input":
+        found = _text(block.get("label"), f"{at}/label", 2000, plain_only=True)
+        if "hint" in block:
+            found += _text(block["hint"], f"{at}/hint", 2000, plain_only=True)
+        if not isinstance(block.get("element"), dict):
+            return [*found, f"must provide an element [json-pointer:{at}/element]"]
+        return found + _element(block["element"], f"{at}/element")
     if kind == "markdown":
         text = block.get("text")
         if not isinstance(text, str) or not text or len(text) > 12_000:
@@ -161,8 +168,10 @@ def _checks(block: dict, at: str) -> list[str]:
 
 
 def _element(element: object, at: str) -> list[str]:
+    if isinstance(element, dict) and element.get("type") in SELECTS_AND_INPUTS:
+        return _input_element(element, at)
     if not isinstance(element, dict) or element.get("type") != "button":
-        return []  # only buttons are checked closely: the bot sends no other element
+        return []  # the other elements the bot sends are checked above
     found = _text(element.get("text"), f"{at}/text", 75, plain_only=True)
     for key, most in (("value", 2000), ("url", 3000), ("action_id", 255)):
         value = element.get(key)
@@ -174,6 +183,40 @@ def _element(element: object, at: str) -> list[str]:
     if confirm is not None:
         for key, most in (("title", 100), ("text", 300), ("confirm", 30), ("deny", 30)):
             found += _text(confirm.get(key), f"{at}/confirm/{key}", most)
+    return found
+
+
+SELECTS_AND_INPUTS = {"external_select", "multi_external_select", "plain_text_input"}
+
+
+def _input_element(element: dict, at: str) -> list[str]:
+    """Selects filled by the app (their options' value at most 150, text 75) and text inputs
+    (an initial value at most 3,000)."""
+    found = []
+    action_id = element.get("action_id")
+    if not isinstance(action_id, str) or not 0 < len(action_id) <= 255:
+        found.append(f"must be 1 to 255 characters [json-pointer:{at}/action_id]")
+    if element["type"] == "plain_text_input":
+        initial = element.get("initial_value")
+        if initial is not None and (not isinstance(initial, str) or len(initial) > 3000):
+            found.append(f"must be less than 3001 characters [json-pointer:{at}/initial_value]")
+        return found
+    chosen = element.get("initial_options") or []
+    if "initial_option" in element:
+        chosen = [element["initial_option"]]
+    for i, option in enumerate(chosen):
+        found += option_problems(option, f"{at}/initial_options/{i}")
+    return found
+
+
+def option_problems(option: object, at: str) -> list[str]:
+    """What is wrong with an option object (a value at most 150, a plain text at most 75)."""
+    if not isinstance(option, dict):
+        return [f"must be an option object [json-pointer:{at}]"]
+    found = _text(option.get("text"), f"{at}/text", 75, plain_only=True)
+    value = option.get("value")
+    if not isinstance(value, str) or not 0 < len(value) <= 150:
+        found.append(f"must be 1 to 150 characters [json-pointer:{at}/value]")
     return found
 
 

@@ -33,6 +33,12 @@ WORKSPACE = {
     "conversations.history": Tier(50),
     "conversations.replies": Tier(50),
     "conversations.join": Tier(50),
+    "views.open": Tier(100),  # Tier 4: "100+ per minute"
+    "views.update": Tier(100),
+    "views.publish": Tier(100),
+    "users.conversations": Tier(50),
+    "usergroups.list": Tier(20),  # Tier 2: "20+ per minute"
+    "users.list": Tier(20),
 }
 POST_RATE = 1.0  # messages a second per channel, sustained
 POST_BURST = 3.0  # messages in hand: a short burst passes

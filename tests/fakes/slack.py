@@ -38,12 +38,16 @@ from aiohttp import ClientSession, ClientTimeout, web
 from slack_sdk.signature import SignatureVerifier
 
 from tests.fakes.block_kit import kept_text, parsed, refusal
+from tests.fakes.people import People
 from tests.fakes.rate_limits import POST_BURST, POST_RATE, RateLimits, Tier
+from tests.fakes.views import Views
 
 BOT_USER = "UBOT"
 BOT_ID = "BBOT"
 MANIFEST = Path(__file__).resolve().parents[2] / "manifests" / "http.json"
 HISTORY_LIMIT = (100, 999)  # conversations.history: default and most messages a page
+PEOPLE = (*(f"U{n}" for n in range(1, 10)), "UBOSS", "UACT")  # who the workspace has
+GROUPS = [{"id": "S0BUYERS", "handle": "buyers", "name": "Buyers", "date_delete": 0}]
 REPLIES_LIMIT = (1000, 1000)
 
 
@@ -85,8 +89,10 @@ class Fault:
     body: dict | None = None  # with apply: answer this instead of the real answer
 
 
-class FakeSlack:
-    """Start with `async with FakeSlack() as slack`, point the bot at `slack.api_url`."""
+class FakeSlack(Views, People):
+    """Start with `async with FakeSlack() as slack`, point the bot at `slack.api_url`.
+    Views (modals, the App Home) are in views.py; people, user groups and channel membership
+    in people.py."""
 
     def __init__(
         self,
@@ -101,6 +107,9 @@ class FakeSlack:
         post_rate: float = POST_RATE,
         post_burst: float = POST_BURST,
         tokens: tuple[str, ...] = (),
+        people: tuple[str, ...] = PEOPLE,
+        groups: list[dict] | None = GROUPS,
+        members: dict[str, set[str]] | None = None,
     ) -> None:
         """`tokens`: more bot tokens it accepts, to tell apart the processes of one app that
         the tests give each their own (Slack gives every replica the same)."""
@@ -114,7 +123,12 @@ class FakeSlack:
         self.scopes = installed_scopes() if scopes is None else set(scopes)
         self.limits = RateLimits(tiers, post_rate=post_rate, post_burst=post_burst)
         self.responses: dict[str, list[dict]] = defaultdict(list)  # response_url id -> posts
-        self.views: dict[str, list[dict]] = defaultdict(list)  # user -> published home views
+        self._init_views()
+        self._init_people(
+            groups,
+            [{"id": u, "name": u.lower(), "profile": {"real_name": u.title()}} for u in people],
+            members,
+        )
         self.socket: web.WebSocketResponse | None = None
         self.socket_connections = 0
         self._acks: dict[str, asyncio.Future] = {}
@@ -274,11 +288,6 @@ class FakeSlack:
 
     def _apps_connections_open(self, args: dict) -> dict:
         return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"}
-
-    def _views_publish(self, args: dict) -> dict:
-        view = parsed(args.get("view"))
-        self.views[args.get("user_id", "")].append(view)
-        return {"ok": True, "view": {"id": f"V{len(self.views)}", **view}}
 
     async def _response(self, request: web.Request) -> web.Response:
         self.responses[request.match_info["id"]].append(await request.json())
@@ -589,6 +598,7 @@ class Driver:
             "response_url": self.slack.response_url(key),
             "trigger_id": f"trigger-{key}",
         }
+        self.slack.issue_trigger(fields["trigger_id"])
         if socket:
             ack = await self.slack.push("slash_commands", fields)
             return 200, ack.get("payload", {}), key
@@ -634,11 +644,53 @@ class Driver:
                 }
             ],
         }
+        self.slack.issue_trigger(payload["trigger_id"])
         if socket:
             await self.slack.push("interactive", payload)
             return 200, key
         status, _ = await self.post(urlencode({"payload": json.dumps(payload)}))
         return status, key
+
+    async def interact(self, payload: dict, *, user: str = "U1") -> tuple[int, dict | str]:
+        """Send an interactive payload (a view's action, submission or options request) as
+        `user`, signed; returns (status, the acknowledgement's body)."""
+        key = self._key()
+        payload = {
+            "team": {"id": "T1"},
+            "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T1"},
+            "api_app_id": "A1",
+            "token": "unused",
+            "trigger_id": f"trigger-{key}",
+            **payload,
+        }
+        self.slack.issue_trigger(payload["trigger_id"])
+        return await self.post(urlencode({"payload": json.dumps(payload)}))
+
+    async def in_view(
+        self, view: dict, block_id: str, action_id: str, state: dict, *, user: str = "U1"
+    ) -> int:
+        """`user` types or picks in an open modal (state as Slack reports it: {"type",
+        "value"} or {"type", "selected_option"}): the view's action, as Slack sends it."""
+        view = self.slack.type_into(view["id"], block_id, action_id, state)
+        action = {"action_id": action_id, "block_id": block_id, **state}
+        payload = {"type": "block_actions", "container": {"type": "view", "view_id": view["id"]}}
+        status, _ = await self.interact({**payload, "view": view, "actions": [action]}, user=user)
+        return status
+
+    async def submit(self, view: dict, *, user: str = "U1") -> tuple[int, dict | str]:
+        """`user` presses the modal's submit button."""
+        view = self.slack.open_views[view["id"]]
+        return await self.interact({"type": "view_submission", "view": view}, user=user)
+
+    async def suggest(
+        self, action_id: str, value: str, *, block_id: str = "", view: dict | None = None
+    ) -> tuple[int, dict | str]:
+        """Someone types `value` in a select the app fills: Slack asks for its options."""
+        payload = {"type": "block_suggestion", "action_id": action_id, "block_id": block_id}
+        payload["value"] = value
+        if view is not None:
+            payload["view"] = view
+        return await self.interact(payload)
 
     async def event(self, event: dict, *, socket: bool = False) -> int:
         body = {

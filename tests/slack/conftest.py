@@ -3,6 +3,7 @@ mode, seeded with a few sales and its first alert posted."""
 
 import json
 import sqlite3
+import time
 
 import pytest
 
@@ -35,11 +36,12 @@ async def slack():
 
 @pytest.fixture
 async def running(make_settings, slack):
-    """Starts the bot in HTTP mode, seeded with a few sales, its out-of-stock alert posted;
-    returns (bot, a driver that speaks as Slack, the feed)."""
+    """Starts the bot in HTTP mode (at `clock`, the wall clock unless given), seeded with a few
+    sales, its out-of-stock alert posted; returns (bot, a driver that speaks as Slack, the
+    feed)."""
     started, drivers = [], []
 
-    async def start(**settings) -> tuple[Bot, Driver, ScriptedFeed]:
+    async def start(clock=time.time, **settings) -> tuple[Bot, Driver, ScriptedFeed]:
         feed = await ScriptedFeed([SEED]).__aenter__()
         values = {
             "feed_urls": [feed.url],
@@ -51,7 +53,7 @@ async def running(make_settings, slack):
             "alert_gate_seconds": 0,
         }
         values.update(settings)
-        bot = Bot(make_settings(**values))
+        bot = Bot(make_settings(**values), clock=clock)
         started.append((bot, feed))
         await bot.start()
         await bot.writer.wait_for(lambda s: s.events >= len(SEED))

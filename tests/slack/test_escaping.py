@@ -17,7 +17,10 @@ from bot.core.alerting.effects import Note
 from bot.core.alerting.incidents import Incident, Kind, Shown
 from bot.core.alerting.machine import Severity
 from bot.core.alerting.view import TransferLine, View
-from bot.core.rules import QuietHours, Scope, Thresholds
+from bot.core.errors import RuleError
+from bot.core.quiet import QuietHours
+from bot.core.rules import Rule, Scope
+from bot.core.thresholds import Thresholds
 from bot.slack.home import Home
 from bot.slack.payload import render_payload
 from bot.slack.render import render
@@ -37,9 +40,11 @@ HOSTILE = [
     "*_~`",
     "> quote",
 ]
-ACTORS = ("UACT", "UBOSS")  # the only people the bot itself may name with a mark
+ACTORS = ("UACT", "UBOSS", "U0ANA")  # the only people the bot itself may name with a mark
+GROUPS = ("S0BUYERS",)  # ... and the only user group: the owners a rule names
 OWN_MARKS = re.compile(
-    r"<(?:@(?:" + "|".join(ACTORS) + r")|#C[A-Z0-9-]+|!date\^\d+\^[^<>|]*\|[^<>]*)>"
+    r"<(?:@(?:" + "|".join(ACTORS) + r")|!subteam\^(?:" + "|".join(GROUPS) + r")"
+    r"|#C[A-Z0-9-]+|!date\^\d+\^[^<>|]*\|[^<>]*)>"
 )
 
 
@@ -76,7 +81,9 @@ names = st.lists(st.sampled_from(HOSTILE) | st.text(max_size=20), min_size=1, ma
 def _incident(kind: Kind, store: str, model: str, **more) -> Incident:
     severity = Severity.OUT if kind is Kind.LOW else None
     fields = {"shown": Shown.MESSAGE, "acked_by": "UACT", "muted_by": "UBOSS", **more}
-    return Incident(7, "C1", kind, store, model, severity, 1.7e9, 1.7e9, 0, 10, **fields)
+    incident = Incident(7, "C1", kind, store, model, severity, 1.7e9, 1.7e9, 0, 10, **fields)
+    incident.detail.update(owner="S0BUYERS", second_owner="U0ANA", escalated_at=1.7e9)
+    return incident
 
 
 @settings(max_examples=60, deadline=None)
@@ -114,6 +121,8 @@ async def test_every_message_the_bot_sends_keeps_hostile_names_inert():
         await shop.apply(SetQuietHours("C-QUIET", quiet, "UACT"))
         await shop.apply(SetRule(C, Thresholds(low=5), "UACT", store=stores[0]))
         await shop.apply(SetRule("C-SCOPED", Thresholds(low=5), "UACT"))
+        owners = {"owner": "S0BUYERS", "second_owner": "U0ANA", "escalate": 60.0}
+        await shop.apply(SetRule("C-OWNED", Thresholds(low=10, gate_seconds=0), "UACT", **owners))
         await shop.apply(Watch("C-SCOPED", Scope(stores=frozenset(stores)), "UACT"))
         # Stock-outs (each its own message), a chain-wide shortage, low stock folded in it.
         await shop.sell(*[(store, model, 0) for store in stores[:3]])
@@ -140,6 +149,10 @@ async def test_every_message_the_bot_sends_keeps_hostile_names_inert():
                 ("alerts", ""),
                 ("transfers", ""),
                 ("thresholds", ""),
+                ("thresholds", "show"),
+                ("thresholds", "set owner=<!here>"),
+                ("thresholds", "set owner=U1<@U123> escalate=1m"),
+                ("thresholds", f"set low=2d owner=S0BUYERS store={json.dumps(stores[1])}"),
                 ("stock", "<!here> nowhere"),
                 ("thresholds", f"set low=2 store={json.dumps(stores[3])}"),
             ]
@@ -151,6 +164,9 @@ async def test_every_message_the_bot_sends_keeps_hostile_names_inert():
 
     assert {"low", "chain", "digest"} <= kinds  # each kind of message was sent
     assert any("is back in stock everywhere" in n for n in notes)
+    assert any(
+        n.startswith("Nobody has acknowledged") and "<!subteam^S0BUYERS>" in n for n in notes
+    )
     assert any(n.startswith("Acknowledged by") for n in notes)
     for payload in payloads:
         assert_no_foreign_marks(payload)
@@ -159,3 +175,14 @@ async def test_every_message_the_bot_sends_keeps_hostile_names_inert():
         if reply.announce:
             assert_no_foreign_marks({"text": reply.announce})
     assert_no_foreign_marks({"blocks": home["blocks"]})
+
+
+@settings(max_examples=60, deadline=None)
+@given(owner=names)
+def test_an_owner_is_a_checked_id_or_nothing(owner):
+    # What reaches a rule as an owner becomes a mention: anything but a Slack ID is refused.
+    try:
+        Rule("C1", "", "", Thresholds(), "U1", 0.0, owner)
+    except RuleError:
+        return
+    assert re.fullmatch(r"[UWS][A-Z0-9]{2,20}", owner)

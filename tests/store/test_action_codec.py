@@ -11,7 +11,9 @@ from bot.core.alerting import actions
 from bot.core.alerting.incidents import Incident, Kind, Shown
 from bot.core.alerting.machine import Severity
 from bot.core.errors import CommandError, RuleError
-from bot.core.rules import Change, QuietHours, Scope, Thresholds
+from bot.core.quiet import QuietHours
+from bot.core.rules import Change, Rule, Scope
+from bot.core.thresholds import Thresholds
 from bot.core.transfers.book import Status, Transfer
 from bot.store.action_codec import (
     HANDED_OVER,
@@ -30,6 +32,15 @@ EXAMPLES = [
     actions.Mute(12, "U1", 86400.0),
     actions.Unmute(12, "U2"),
     actions.SetRule("C1", Thresholds(low=5, high=None, gate_readings=3), "U1", store="Maine"),
+    actions.SetRule(
+        "C1",
+        Thresholds(low=10, high=80, low_days=2.0, high_days=60.0),
+        "U1",
+        owner="S0BUYERS",
+        second_owner="U2",
+        escalate=1800.0,
+    ),
+    actions.FollowStores("U1", ("Maine", "Auburn")),
     actions.ClearRule("C1", "U1", model="ADERI"),
     actions.DefaultRule("C1", Thresholds()),
     actions.Watch("C1", Scope(stores=frozenset({"Maine", "Auburn"})), "U1"),
@@ -56,7 +67,9 @@ def test_results_and_refusals_cross_as_they_were():
     incident.shown, incident.acked_by = Shown.MESSAGE, "U1"
     transfer = Transfer(3, "ADERI", "A", "B", 6, "Move 6", Status.ACCEPTED, "U1", 5.0, 40, 3)
     change = Change("C1", "U1", 5.0, "set_rule", "low <= 5")
-    for result in (incident, transfer, change, None, ["ADERI"]):
+    rule = Rule("C1", "", "", Thresholds(low=5, low_days=2.0), "U1", 5.0, "S0BUYERS")
+    saved = Change("C1", "U1", 5.0, "set_rule", "low <= 2 days ...", rule, rule)
+    for result in (incident, transfer, change, saved, None, ["ADERI"]):
         assert decode_result(encode_result(result)) == result
     for refusal in (CommandError("no open alert #9"), RuleError("high must be above low")):
         back = decode_refusal(encode_refusal(refusal))

@@ -19,7 +19,9 @@ from bot.core.alerting.actions import (
 from bot.core.alerting.engine import EngineSettings
 from bot.core.errors import CommandError, RuleError
 from bot.core.events import SaleEvent
-from bot.core.rules import QuietHours, Scope, Thresholds
+from bot.core.quiet import QuietHours
+from bot.core.rules import Scope
+from bot.core.thresholds import Thresholds
 from bot.store.processor import AlertingProcessor, Submitted
 from bot.store.sqlite.schema import MIGRATIONS
 from bot.store.writer import Writer

@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.core.rules import ANY, QuietHours, Scope, Thresholds
+from bot.core.quiet import QuietHours
+from bot.core.rules import ANY, Scope
+from bot.core.thresholds import Thresholds
 from bot.core.transfers.plan import Suggestion
 
 
@@ -50,6 +52,9 @@ class SetRule:
     user: str
     store: str = ANY
     model: str = ANY
+    owner: str | None = None  # a Slack user or user group ID (bot.core.rules.Rule)
+    second_owner: str | None = None
+    escalate: float | None = None  # seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +86,14 @@ class SetQuietHours:
     channel: str
     quiet: QuietHours | None
     user: str
+
+
+@dataclass(frozen=True, slots=True)
+class FollowStores:
+    """The stores a person follows in the App Home (their lowest stock is shown there)."""
+
+    user: str
+    stores: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +133,7 @@ Action = (
     | DefaultRule
     | Watch
     | SetQuietHours
+    | FollowStores
     | AcceptTransfer
     | DismissTransfer
     | CancelTransfer

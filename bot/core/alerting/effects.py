@@ -59,6 +59,7 @@ class Effects:
     changes: list[Change] = field(default_factory=list)
     mutes: dict[MuteKey, tuple[str, float] | None] = field(default_factory=dict)
     channels: set[str] = field(default_factory=set)  # whose rules, scope or quiet hours changed
+    homes: dict[str, tuple[str, ...]] = field(default_factory=dict)  # user -> stores followed
 
     def take(self) -> Effects:
         """What was gathered; this one is empty afterwards."""

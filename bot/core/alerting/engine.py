@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from bot.core.alerting import actions
 from bot.core.alerting.chains import Chains
 from bot.core.alerting.effects import Effects, MachineKey, MuteKey
+from bot.core.alerting.escalation import Escalations
 from bot.core.alerting.flapping import Flapping
 from bot.core.alerting.incidents import Incident
 from bot.core.alerting.ledger import Ledger
@@ -68,6 +69,7 @@ class AlertEngine:
         notifiers = self._notifiers = Notifiers(settings.notify, ledger, book)
         self._silences = Silences(ledger, notifiers, self._effects)
         self._flapping = Flapping(ledger, notifiers)
+        self._escalations = Escalations(ledger, notifiers)
         self._chains = Chains(
             book,
             ledger,
@@ -83,6 +85,7 @@ class AlertEngine:
             chains=self._chains,
             flapping=self._flapping,
             silences=self._silences,
+            escalations=self._escalations,
         )
         self._feeds = FeedAlerts(
             ledger,
@@ -93,6 +96,7 @@ class AlertEngine:
         )
         self._transfer_notes = TransferNotes(self.transfers, book, ledger, notifiers)
         self._views = Views(ledger, self._chains, book, self.transfers, paces)
+        self._stock.paces = paces
 
     @property
     def paces(self) -> PaceBook | None:
@@ -100,7 +104,7 @@ class AlertEngine:
 
     @paces.setter
     def paces(self, paces: PaceBook | None) -> None:
-        self._views.paces = paces
+        self._views.paces = self._stock.paces = paces
 
     @property
     def incidents(self) -> dict[int, Incident]:
@@ -133,6 +137,7 @@ class AlertEngine:
         """Time passed: gates, flapping, snoozes, transfers, feed health, grouping windows."""
         self._stock.tick(now)
         self._silences.tick(now)
+        self._escalations.tick(now)
         self._transfer_notes.tick(now)
         self._feeds.tick(now)
         self._notifiers.tick(now)
@@ -163,7 +168,15 @@ class AlertEngine:
     @apply.register
     def _(self, a: actions.SetRule, now: float) -> Change:
         change = self.book.set_rule(
-            a.channel, store=a.store, model=a.model, thresholds=a.thresholds, user=a.user, at=now
+            a.channel,
+            store=a.store,
+            model=a.model,
+            thresholds=a.thresholds,
+            user=a.user,
+            at=now,
+            owner=a.owner,
+            second_owner=a.second_owner,
+            escalate=a.escalate,
         )
         return self._configure(change, now)
 
@@ -187,6 +200,12 @@ class AlertEngine:
     def _(self, a: actions.SetQuietHours, now: float) -> Change:
         change = self.book.set_quiet_hours(a.channel, a.quiet, user=a.user, at=now)
         return self._configure(change, now)
+
+    @apply.register
+    def _(self, a: actions.FollowStores, now: float) -> tuple[str, ...]:
+        # Not alert state: passed through, so that it is written in order with the rest.
+        self._effects.homes[a.user] = self.book.followed(a.stores)
+        return a.stores
 
     @apply.register
     def _(self, a: actions.AcceptTransfer, now: float) -> Transfer:
@@ -252,6 +271,7 @@ class AlertEngine:
             self._flapping.restore(incident)
         self._stock.restore(machines)
         self._silences.restore(incidents, mutes)
+        self._escalations.restore(incidents)
         self._notifiers.restore(list(notifiers))
 
     # -- inside -----------------------------------------------------------------------------

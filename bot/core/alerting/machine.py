@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.core.rules import Thresholds
+from bot.core.thresholds import Thresholds
 
 FLAP_WINDOW = 3_600.0  # seconds of fire/resolve history kept per key
 FLAP_CHANGES = 6  # changes (three alerts fired and resolved) in the window: flapping

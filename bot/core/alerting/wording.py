@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.core.alerting.effects import Note
 from bot.core.alerting.incidents import Incident
 from bot.core.alerting.machine import FLAP_SETTLE, Severity, Step
-from bot.mrkdwn import date
+from bot.mrkdwn import date, mention
 
 SETTLED = Note(f"Settled: no threshold crossing for {FLAP_SETTLE / 60:g} minutes.")
 NO_LONGER_WATCHED = Note("No longer watched here (the rules changed).")
@@ -68,6 +68,13 @@ def muted(who: str, until: float | None) -> Note:
 
 def unmuted(who: str) -> Note:
     return note("Unmuted by {who}.", who=who)
+
+
+def escalated(owner: str, second: str | None, after: float) -> Note:
+    """The owners called again: the one line where the bot mentions people on purpose (their
+    IDs are checked by `mention`, and are the bot's own words, not a field)."""
+    called = " ".join(mention(o) for o in (owner, second) if o)
+    return Note(f"Nobody has acknowledged this in {duration(after)}: {called}, please have a look.")
 
 
 MUTE_ENDED = Note("The mute ended: alerts for this are posted again.")

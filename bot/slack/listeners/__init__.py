@@ -6,14 +6,27 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.commands.dispatch import Commands
-from bot.slack.home import Home
-from bot.slack.listeners import buttons, commands, home, share
+from bot.commands.people import People
+from bot.slack.home import Channels
+from bot.slack.home_refresh import HomeRefresher
+from bot.slack.listeners import buttons, commands, home, rules_form, share
 from bot.slack.listeners.background import Background
+from bot.slack.listeners.rules_form import RulesForms
 
 
-def register_all(app: AsyncApp, answers: Commands, view: Home, background: Background) -> None:
+def register_all(
+    app: AsyncApp,
+    answers: Commands,
+    background: Background,
+    *,
+    homes: HomeRefresher,
+    people: People | None,
+    members: Channels | None,
+) -> None:
     """Every listener of the app."""
-    commands.register(app, answers, background)
-    buttons.register(app, answers, background)
+    forms = RulesForms(answers, background, people)
+    commands.register(app, answers, background, forms)
+    buttons.register(app, answers, background, members)
     share.register(app, answers, background)
-    home.register(app, view, background)
+    rules_form.register(app, forms)
+    home.register(app, answers, homes, background)

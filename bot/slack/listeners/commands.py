@@ -11,6 +11,7 @@ from bot.commands.dispatch import Commands
 from bot.commands.request import Request
 from bot.slack.listeners.background import Background
 from bot.slack.listeners.replies import private
+from bot.slack.listeners.rules_form import RulesForms
 
 COMMANDS = ("/stock", "/transfers", "/thresholds", "/alerts")
 # A reply ready within this is sent with the acknowledgement; a slower one (a preview, a change
@@ -18,8 +19,8 @@ COMMANDS = ("/stock", "/transfers", "/thresholds", "/alerts")
 ACK_WITHIN = 1.5
 
 
-def register(app: AsyncApp, commands: Commands, background: Background) -> None:
-    async def on_command(ack, body, respond) -> None:
+def register(app: AsyncApp, commands: Commands, background: Background, forms: RulesForms) -> None:
+    async def on_command(ack, body, respond, client) -> None:
         request = Request(
             body.get("command", ""),
             body.get("text", ""),
@@ -29,6 +30,10 @@ def register(app: AsyncApp, commands: Commands, background: Background) -> None:
         )
         task = asyncio.ensure_future(commands.handle(request))
         done, _ = await asyncio.wait({task}, timeout=ACK_WITHIN)
+        if done and task.result().form and body.get("trigger_id"):
+            await ack()  # the form opens in its place; the text answers if it cannot
+            background.start(_form_or_text(forms, client, body, task.result(), respond))
+            return
         if done:
             reply = task.result()
             await ack(**private(reply))
@@ -47,3 +52,9 @@ def register(app: AsyncApp, commands: Commands, background: Background) -> None:
 
     for command in COMMANDS:
         app.command(command)(on_command)
+
+
+async def _form_or_text(forms: RulesForms, client, body: dict, reply, respond) -> None:
+    opened = await forms.open(client, body["trigger_id"], reply.form, body.get("user_id", ""))
+    if not opened:
+        await respond(**private(reply))

@@ -365,6 +365,20 @@ MIGRATIONS: list[str] = [
     );
     INSERT INTO writer_progress (batch) VALUES (0);
     """,
+    # 4: SQLite's migration 7: rules in days of cover, with owners and escalation; the stores
+    # each person follows in the App Home.
+    """
+    ALTER TABLE rules ADD COLUMN low_days double precision;  -- NULL: low is in pairs
+    ALTER TABLE rules ADD COLUMN high_days double precision;
+    ALTER TABLE rules ADD COLUMN owner text;  -- a Slack user (U..., W...) or user group (S...)
+    ALTER TABLE rules ADD COLUMN second_owner text;
+    ALTER TABLE rules ADD COLUMN escalate_seconds double precision;  -- NULL: called once
+    CREATE TABLE home_stores (
+        user_id text PRIMARY KEY,
+        stores text NOT NULL,  -- JSON array, in the order picked
+        updated_at double precision NOT NULL
+    );
+    """,
 ]
 
 

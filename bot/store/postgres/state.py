@@ -7,7 +7,12 @@ import asyncpg
 
 from bot.core.alerting.engine import AlertEngine, EngineSettings
 from bot.core.velocity import Pace, PaceBook
-from bot.store.codec import INCIDENT_COLUMNS, SUGGESTION_COLUMNS, TRANSFER_COLUMNS
+from bot.store.codec import (
+    INCIDENT_COLUMNS,
+    RULE_COLUMNS,
+    SUGGESTION_COLUMNS,
+    TRANSFER_COLUMNS,
+)
 from bot.store.postgres.ids import next_id
 from bot.store.restore import (
     RESTORED_INCIDENTS,
@@ -71,10 +76,7 @@ async def load_engine(
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         found = EngineRows(
             channels=await conn.fetch("SELECT id, stores, models, quiet_hours FROM channels"),
-            rules=await conn.fetch(
-                "SELECT channel, store, model, low, high, gate_readings, gate_seconds, "
-                "updated_by, updated_at FROM rules"
-            ),
+            rules=await conn.fetch(f"SELECT {RULE_COLUMNS} FROM rules"),
             last_incident_id=await conn.fetchval("SELECT max(id) FROM incidents"),
             next_suggestion_id=await next_id(conn, "suggestions"),
             next_transfer_id=await next_id(conn, "transfers"),

@@ -7,7 +7,12 @@ from __future__ import annotations
 import asyncpg
 
 from bot.store.batch import AlertRows
-from bot.store.codec import INCIDENT_COLUMNS, SUGGESTION_COLUMNS, TRANSFER_COLUMNS
+from bot.store.codec import (
+    INCIDENT_COLUMNS,
+    RULE_COLUMNS,
+    SUGGESTION_COLUMNS,
+    TRANSFER_COLUMNS,
+)
 
 
 def upsert(table: str, columns: str, key: str) -> str:
@@ -36,9 +41,10 @@ _MUTES = upsert(
 _NOTIFIERS = upsert("notifiers", "channel, state", "channel")
 _CHANNELS = upsert("channels", "id, stores, models, quiet_hours, updated_at", "id")
 _RULES = (
-    "INSERT INTO rules (channel, store, model, low, high, gate_readings, gate_seconds, "
-    "updated_by, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    f"INSERT INTO rules ({RULE_COLUMNS}) "
+    f"VALUES ({', '.join(f'${n}' for n in range(1, RULE_COLUMNS.count(',') + 2))})"
 )
+_HOMES = upsert("home_stores", "user_id, stores, updated_at", "user_id")
 _OUTBOX = (
     "INSERT INTO outbox (id, created_at, channel, op, incident_id, payload, term) "
     "VALUES ($1, $2, $3, $4, $5, $6, $7)"
@@ -87,6 +93,7 @@ async def write_alerts(conn: asyncpg.Connection, rows: AlertRows, term: int = 0)
         )
     for sql, args in [
         (_RULES, rows.rules),
+        (_HOMES, rows.homes),
         (_SUGGESTIONS, rows.suggestions),
         ("DELETE FROM suggestions WHERE id = $1", rows.suggestions_gone),
         (_TRANSFERS, rows.transfers),

@@ -270,6 +270,20 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE mutes ADD COLUMN muted_until REAL;  -- NULL: until someone unmutes
     """,
+    # 7: rules in days of cover, with owners and escalation; the stores each person follows in
+    # the App Home.
+    """
+    ALTER TABLE rules ADD COLUMN low_days REAL;  -- NULL: low is in pairs
+    ALTER TABLE rules ADD COLUMN high_days REAL;
+    ALTER TABLE rules ADD COLUMN owner TEXT;  -- a Slack user (U..., W...) or user group (S...)
+    ALTER TABLE rules ADD COLUMN second_owner TEXT;
+    ALTER TABLE rules ADD COLUMN escalate_seconds REAL;  -- NULL: the owner is called once
+    CREATE TABLE home_stores (
+        user_id TEXT PRIMARY KEY,
+        stores TEXT NOT NULL,  -- JSON array, in the order picked
+        updated_at REAL NOT NULL
+    ) WITHOUT ROWID;
+    """,
 ]
 
 

@@ -7,7 +7,12 @@ import aiosqlite
 
 from bot.core.alerting.engine import AlertEngine, EngineSettings
 from bot.core.velocity import Pace, PaceBook
-from bot.store.codec import INCIDENT_COLUMNS, SUGGESTION_COLUMNS, TRANSFER_COLUMNS
+from bot.store.codec import (
+    INCIDENT_COLUMNS,
+    RULE_COLUMNS,
+    SUGGESTION_COLUMNS,
+    TRANSFER_COLUMNS,
+)
 from bot.store.restore import (
     RESTORED_INCIDENTS,
     EngineRows,
@@ -59,7 +64,7 @@ async def load_engine(
     (last_id,) = (await rows("SELECT max(id) FROM incidents"))[0]
     found = EngineRows(
         channels=await rows("SELECT id, stores, models, quiet_hours FROM channels"),
-        rules=await rows("SELECT * FROM rules"),
+        rules=await rows(f"SELECT {RULE_COLUMNS} FROM rules"),
         last_incident_id=last_id,
         next_suggestion_id=await _next_id(db, "suggestions"),
         next_transfer_id=await _next_id(db, "transfers"),

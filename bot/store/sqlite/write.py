@@ -6,7 +6,7 @@ from __future__ import annotations
 import aiosqlite
 
 from bot.store.batch import AlertRows, Batch
-from bot.store.codec import INCIDENT_COLUMNS, SUGGESTION_COLUMNS, TRANSFER_COLUMNS
+from bot.store.codec import INCIDENT_COLUMNS, RULE_COLUMNS, SUGGESTION_COLUMNS, TRANSFER_COLUMNS
 
 RETENTION_CHUNK = 20_000  # rows deleted per transaction, to keep each sweep short
 
@@ -111,7 +111,9 @@ async def _write_alerts(db: aiosqlite.Connection, rows: AlertRows) -> None:
         await db.executemany(
             "DELETE FROM rules WHERE channel = ?", [(c[0],) for c in rows.channels]
         )
-        await db.executemany("INSERT INTO rules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows.rules)
+        await _replace(db, "rules", RULE_COLUMNS, rows.rules)
+    if rows.homes:
+        await db.executemany("INSERT OR REPLACE INTO home_stores VALUES (?, ?, ?)", rows.homes)
     await _replace(db, "suggestions", SUGGESTION_COLUMNS, rows.suggestions)
     if rows.suggestions_gone:
         await db.executemany("DELETE FROM suggestions WHERE id = ?", rows.suggestions_gone)

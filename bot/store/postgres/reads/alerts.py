@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import asyncpg
+import orjson
 
 from bot.core.alerting.incidents import Incident
-from bot.core.rules import Channel, Rule, Scope, Thresholds
-from bot.store.codec import INCIDENT_COLUMNS, incident_from_row, quiet_hours, scope_names
+from bot.core.rules import Channel, Scope
+from bot.store.codec import (
+    INCIDENT_COLUMNS,
+    RULE_COLUMNS,
+    incident_from_row,
+    quiet_hours,
+    rule_from_row,
+    scope_names,
+)
 from bot.store.rows import MuteRow
 
 
@@ -38,23 +46,39 @@ class AlertReads:
 
     async def channel_config(self, channel_id: str) -> Channel:
         """A channel's scope, quiet hours and rules as stored (an empty channel if none)."""
-        channel = Channel(channel_id)
+        found = await self.channels(channel_id)
+        return found[0] if found else Channel(channel_id)
+
+    async def channels(self, channel_id: str | None = None) -> list[Channel]:
+        """Every configured channel (or only `channel_id`), by ID, with its rules."""
+        args = (channel_id,) if channel_id else ()
+        where, on = ("WHERE id = $1", "WHERE channel = $1") if channel_id else ("", "")
         async with self._pool.acquire() as conn, conn.transaction(readonly=True):
-            row = await conn.fetchrow(
-                "SELECT stores, models, quiet_hours FROM channels WHERE id = $1", channel_id
+            rows = await conn.fetch(
+                f"SELECT id, stores, models, quiet_hours FROM channels {where}", *args
             )
+            # Byte order, as SQLite sorts text.
             rules = await conn.fetch(
-                "SELECT store, model, low, high, gate_readings, gate_seconds, updated_by, "
-                "updated_at FROM rules WHERE channel = $1",
-                channel_id,
+                f"SELECT {RULE_COLUMNS} FROM rules {on} "
+                'ORDER BY channel COLLATE "C", store COLLATE "C", model COLLATE "C"',
+                *args,
             )
-        if row is not None:
-            channel.scope = Scope(scope_names(row[0]), scope_names(row[1]))
-            channel.quiet = quiet_hours(row[2])
-        for store, model, low, high, readings, seconds, by, at in rules:
-            thresholds = Thresholds(low, high, readings, seconds)
-            channel.rules[(store, model)] = Rule(channel_id, store, model, thresholds, by, at)
-        return channel
+        found = {
+            id_: Channel(id_, Scope(scope_names(stores), scope_names(models)), quiet_hours(quiet))
+            for id_, stores, models, quiet in rows
+        }
+        for row in rules:
+            rule = rule_from_row(row)
+            channel = found.setdefault(rule.channel, Channel(rule.channel))
+            channel.rules[(rule.store, rule.model)] = rule
+        return [found[id_] for id_ in sorted(found)]
+
+    async def home_stores(self, user: str) -> list[str]:
+        """The stores `user` follows in the App Home, in the order picked."""
+        stores = await self._pool.fetchval(
+            "SELECT stores FROM home_stores WHERE user_id = $1", user
+        )
+        return list(orjson.loads(stores)) if stores else []
 
     async def config_changes(
         self, channel: str, *, limit: int = 5

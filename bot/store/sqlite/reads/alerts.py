@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import aiosqlite
+import orjson
 
 from bot.core.alerting.incidents import Incident
-from bot.core.rules import Channel, Rule, Scope, Thresholds
-from bot.store.codec import INCIDENT_COLUMNS, incident_from_row, quiet_hours, scope_names
+from bot.core.rules import Channel, Scope
+from bot.store.codec import (
+    INCIDENT_COLUMNS,
+    RULE_COLUMNS,
+    incident_from_row,
+    quiet_hours,
+    rule_from_row,
+    scope_names,
+)
 from bot.store.rows import MuteRow
 
 
@@ -39,21 +47,34 @@ class AlertReads:
 
     async def channel_config(self, channel_id: str) -> Channel:
         """A channel's scope, quiet hours and rules as stored (an empty channel if none)."""
-        channel = Channel(channel_id)
-        async with self._db.execute(
-            "SELECT stores, models, quiet_hours FROM channels WHERE id = ?", (channel_id,)
-        ) as cursor:
+        found = await self.channels(channel_id)
+        return found[0] if found else Channel(channel_id)
+
+    async def channels(self, channel_id: str | None = None) -> list[Channel]:
+        """Every configured channel (or only `channel_id`), by ID, with its rules."""
+        args = (channel_id,) if channel_id else ()
+        found: dict[str, Channel] = {}
+        where = "WHERE id = ?" if channel_id else ""
+        sql = f"SELECT id, stores, models, quiet_hours FROM channels {where} ORDER BY id"
+        async with self._db.execute(sql, args) as cursor:
+            for id_, stores, models, quiet in await cursor.fetchall():
+                scope = Scope(scope_names(stores), scope_names(models))
+                found[id_] = Channel(id_, scope, quiet_hours(quiet))
+        where = "WHERE channel = ?" if channel_id else ""
+        sql = f"SELECT {RULE_COLUMNS} FROM rules {where} ORDER BY channel, store, model"
+        async with self._db.execute(sql, args) as cursor:
+            for row in await cursor.fetchall():
+                rule = rule_from_row(row)
+                channel = found.setdefault(rule.channel, Channel(rule.channel))
+                channel.rules[(rule.store, rule.model)] = rule
+        return [found[id_] for id_ in sorted(found)]
+
+    async def home_stores(self, user: str) -> list[str]:
+        """The stores `user` follows in the App Home, in the order picked."""
+        sql = "SELECT stores FROM home_stores WHERE user_id = ?"
+        async with self._db.execute(sql, (user,)) as cursor:
             row = await cursor.fetchone()
-        if row is not None:
-            channel.scope = Scope(scope_names(row[0]), scope_names(row[1]))
-            channel.quiet = quiet_hours(row[2])
-        async with self._db.execute(
-            "SELECT * FROM rules WHERE channel = ?", (channel_id,)
-        ) as cursor:
-            for _, store, model, low, high, readings, seconds, by, at in await cursor.fetchall():
-                thresholds = Thresholds(low, high, readings, seconds)
-                channel.rules[(store, model)] = Rule(channel_id, store, model, thresholds, by, at)
-        return channel
+        return list(orjson.loads(row[0])) if row else []
 
     async def config_changes(
         self, channel: str, *, limit: int = 5

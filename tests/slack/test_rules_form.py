@@ -1,0 +1,165 @@
+"""The rules form end to end: signed requests to the running bot, the modal opened, searched,
+previewed and submitted against the local Slack, the result read where people read it (the
+channel, `/thresholds show`, /api/rules, the audit log)."""
+
+import json
+import sqlite3
+
+import aiohttp
+
+from tests.slack.conftest import STORES, db_state
+
+RULE_COLUMNS = "store, low, low_days, high, owner, second_owner, escalate_seconds, updated_by"
+
+
+def typed(value: str) -> dict:
+    return {"type": "plain_text_input", "value": value}
+
+
+def picked(value: str) -> dict:
+    return {"type": "external_select", "selected_option": {"text": {}, "value": value}}
+
+
+async def open_form(slack, slack_side, user: str = "U7") -> dict:
+    status, body, key = await slack_side.command("/thresholds", user=user)
+    assert (status, body) == (200, "")  # the form opens instead of a text answer
+    await slack.wait_for(lambda s: s.modals("rules_form"))
+    (view,) = slack.modals("rules_form")
+    assert [c.outcome for c in slack.calls if c.method == "views.open"] == ["ok"]
+    assert next(c for c in slack.calls if c.method == "views.open").args["trigger_id"] == (
+        f"trigger-{key}"
+    )
+    return view
+
+
+async def test_thresholds_alone_opens_the_channels_rules_form(running, slack):
+    _, slack_side, _ = await running()
+    view = await open_form(slack, slack_side)
+
+    inputs = [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
+    labels = {b["block_id"]: b["label"]["text"] for b in view["blocks"] if b["type"] == "input"}
+    shown = json.dumps(view["blocks"])
+    assert json.loads(view["private_metadata"]) == {"channel": STORES}
+    assert inputs == [
+        "store", "model", "low", "high", "gate", "wait", "quiet", "owner", "second", "escalate"
+    ]  # fmt: skip
+    assert (labels["low"], labels["high"]) == ("Low", "High")
+    assert "low &lt;= 10, high &gt;= 80 (channel default)" in shown
+    assert view["submit"]["text"] == "Save"
+
+
+async def test_the_selects_search_the_stored_names_and_owners_as_people_type(running, slack):
+    _, slack_side, _ = await running()
+    _, stores = await slack_side.suggest("rule_store", "mai", block_id="store")
+    _, every = await slack_side.suggest("rule_store", "", block_id="store")
+    _, models = await slack_side.suggest("rule_model", "aderi", block_id="model")
+    _, owners = await slack_side.suggest("rule_owner", "buy", block_id="owner")
+
+    assert [o["value"] for o in stores["options"]] == ["ALDO Maine Mall"]
+    assert [o["value"] for o in every["options"]] == [
+        "ALDO Maine Mall", "ALDO Auburn Mall", "ALDO Centre Eaton"
+    ]  # fmt: skip
+    assert [o["value"] for o in models["options"]] == ["ADERI"]
+    assert [(o["value"], o["text"]["text"]) for o in owners["options"]] == [
+        ("S0BUYERS", "@buyers (group)")
+    ]
+
+
+async def test_a_bad_submission_is_answered_next_to_each_bad_field_and_changes_nothing(
+    running, slack
+):
+    bot, slack_side, _ = await running()
+    view = await open_form(slack, slack_side)
+    before = db_state(bot)
+    for block, value in (("low", "lots"), ("escalate", "5s"), ("quiet", "22-7")):
+        await slack_side.in_view(view, block, f"rule_{block}", typed(value), user="U7")
+
+    status, body = await slack_side.submit(view, user="U7")
+
+    assert status == 200
+    assert body["response_action"] == "errors"
+    assert body["errors"] == {
+        "low": "`low` is a number of pairs (5), of days of cover (2d), or off, not `lots`.",
+        "escalate": "`escalate` is a minute at least, not `5s`.",
+        "quiet": "Quiet hours look like 22:00-07:00, not '22-7'.",
+    }
+    assert db_state(bot) == before
+
+
+async def test_a_good_submission_saves_announces_and_audits(running, slack):
+    bot, slack_side, _ = await running()
+    view = await open_form(slack, slack_side)
+    for block, state in (
+        ("store", picked("ALDO Maine Mall")),
+        ("low", typed("2d")),
+        ("owner", picked("S0BUYERS")),
+        ("escalate", typed("30m")),
+    ):
+        await slack_side.in_view(view, block, f"rule_{block}", state, user="U7")
+
+    status, body = await slack_side.submit(view, user="U7")
+    assert (status, body) == (200, "")  # the form closes
+    await slack.wait_for(lambda s: len(s.posts(STORES)) == 2)
+
+    announced = slack.posts(STORES)[1].text
+    said = (
+        "low &lt;= 2 days of cover (10 pairs until a pace is known), high &gt;= 80 at "
+        "ALDO Maine Mall; owner <!subteam^S0BUYERS>, called again after 30 min unacknowledged"
+    )
+    assert announced == f":gear: <@U7> changed this channel's alert rules: {said}."
+    with sqlite3.connect(bot.settings.database_path) as db:
+        rules = db.execute(f"SELECT {RULE_COLUMNS} FROM rules WHERE store != ''").fetchall()
+        audit = db.execute("SELECT user, action, summary FROM config_changes").fetchall()
+    assert rules == [("ALDO Maine Mall", 10, 2.0, 80, "S0BUYERS", None, 1800.0, "U7")]
+    assert audit[-1][:2] == ("U7", "set_rule")
+    assert "owner S0BUYERS, called again after 30 min unacknowledged" in audit[-1][2]
+    _, shown, _ = await slack_side.command("/thresholds", "show")
+    assert f"• {said} · after 2 readings" in shown["text"]
+    async with aiohttp.ClientSession() as http:
+        url = f"http://127.0.0.1:{bot.web.port}/api/rules?channel={STORES}"
+        async with http.get(url) as response:
+            listed = await response.json()
+    (channel,) = listed["items"]
+    maine = next(r for r in channel["rules"] if r["store"] == "ALDO Maine Mall")
+    assert (maine["low"], maine["low_days"], maine["owner"], maine["escalate_seconds"]) == (
+        10, 2.0, "S0BUYERS", 1800.0
+    )  # fmt: skip
+
+
+async def test_the_preview_shows_in_the_form_as_values_change(running, slack):
+    _, slack_side, _ = await running()
+    view = await open_form(slack, slack_side)
+
+    await slack_side.in_view(view, "low", "rule_low", typed("50"), user="U7")
+    await slack.wait_for(lambda s: s.open_views[view["id"]].get("updates"))
+
+    updated = slack.open_views[view["id"]]
+    preview = next(b for b in updated["blocks"] if b.get("block_id") == "preview")
+    # One reading a shelf: only Eaton's stock-out passes the gate (two readings), either way.
+    assert preview["text"]["text"].splitlines() == [
+        "Replaying the last 24 h of stored sales: 5 sales.",
+        "*With low &lt;= 50, high &gt;= 80 (channel default):* 1 new messages, 0 edits, "
+        "1 alerts (1 out)",
+        "*With the current rules:* 1 new messages, 0 edits, 1 alerts (1 out)",
+    ]
+    assert updated["state"]["values"]["low"]["rule_low"] == typed("50")  # what was typed stays
+    assert [c.outcome for c in slack.calls if c.method == "views.update"] == ["ok"]
+
+
+async def test_change_rules_opens_the_form_and_only_an_admin_may_save_it(running, slack):
+    bot, slack_side, _ = await running(admin_user_ids=["UBOSS"])
+    _, shown, _ = await slack_side.command("/thresholds", user="U2")  # not an admin: the text
+    (button,) = [e for b in shown["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    await slack_side.click(button["action_id"], button["value"], user="U2")
+    await slack.wait_for(lambda s: s.modals("rules_form"))
+    (read_only,) = slack.modals("rules_form")
+    before = db_state(bot)
+    status, body = await slack_side.submit(read_only, user="U2")  # as if it had a Save button
+
+    assert "submit" not in read_only  # nothing to save for them
+    assert "Only the admins (ADMIN_USER_IDS) can change" in json.dumps(read_only["blocks"])
+    assert (status, body["errors"]) == (
+        200,
+        {"low": "Only <@UBOSS> can change this channel's rules. Nothing was changed."},
+    )
+    assert db_state(bot) == before
