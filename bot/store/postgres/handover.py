@@ -25,7 +25,8 @@ from bot.store.action_codec import (
     encode_action,
     encode_refusal,
 )
-from bot.store.postgres.connect import connect
+from bot.store.postgres.connect import ConnectError, connect
+from bot.store.postgres.errors import BROKEN_CONNECTION, TRANSIENT
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,11 @@ class NoLeader(Exception):
 
 
 class Asker:
-    """A process's way to have the leader apply an action: `await ask(action)`."""
+    """A process's way to have the leader apply an action: `await ask(action)`.
+
+    Its connection is made again whenever the server ended it (a restart, a failover): a
+    standby outlives the server's restarts. The request's number is drawn before it is
+    written, so that a write whose answer was lost is made again without asking twice."""
 
     def __init__(self, url: str | SecretStr, *, name: str) -> None:
         self._url = url
@@ -48,38 +53,66 @@ class Asker:
         self._lock = asyncio.Lock()  # one statement at a time on the connection
 
     async def open(self) -> None:
-        self._conn = await connect(self._url, name=f"{self._name} requests")
-        await self._conn.add_listener("answers", self._heard)
+        async with self._lock:
+            await self._connection()
 
     async def close(self) -> None:
         if self._conn is not None:
-            await self._conn.close()
-            self._conn = None
+            conn, self._conn = self._conn, None
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(conn.close(), 2)
+            conn.terminate()
 
     async def ask(self, action: Action, at: float) -> object:
         """What the leader's engine made of `action`, or its Refusal raised here."""
-        assert self._conn is not None, "open() first"
-        async with self._lock:
-            number = await self._conn.fetchval(
-                "INSERT INTO requests (at, action) VALUES ($1, $2) RETURNING id",
-                at,
-                encode_action(action),
-            )
-            await self._conn.execute("SELECT pg_notify('requests', $1)", str(number))
+        encoded = encode_action(action)
+        number: int | None = None
+        written = False
         deadline = time.monotonic() + ANSWER_WITHIN
         while time.monotonic() < deadline:
-            async with self._lock:
-                row = await self._conn.fetchrow(
-                    "SELECT answered_at, result, error FROM requests WHERE id = $1", number
-                )
-            if row["answered_at"] is not None:
-                if row["error"] is not None:
-                    raise decode_refusal(row["error"])
-                return decode_result(row["result"])
+            try:
+                async with self._lock:
+                    conn = await self._connection()
+                    if number is None:
+                        number = await conn.fetchval(_NEXT_NUMBER)
+                    if not written:
+                        await conn.execute(_ASK, number, at, encoded)
+                        written = True
+                        await conn.execute("SELECT pg_notify('requests', $1)", str(number))
+                    row = await conn.fetchrow(
+                        "SELECT answered_at, result, error FROM requests WHERE id = $1", number
+                    )
+            except (ConnectError, *TRANSIENT, *BROKEN_CONNECTION) as error:
+                self._drop(error)
+            else:
+                if row is not None and row["answered_at"] is not None:
+                    if row["error"] is not None:
+                        raise decode_refusal(row["error"])
+                    return decode_result(row["result"])
             async with self._answered:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._answered.wait(), LOOK_EVERY)
         raise NoLeader(f"no process applied the change within {ANSWER_WITHIN:g} s")
+
+    async def _connection(self) -> asyncpg.Connection:
+        """The connection, made again (listening for answers) if the server ended it."""
+        if self._conn is None or self._conn.is_closed():
+            self._drop(None)
+            conn = await connect(self._url, name=f"{self._name} requests")
+            try:
+                await conn.add_listener("answers", self._heard)
+            except BaseException:
+                conn.terminate()
+                raise
+            self._conn = conn
+        return self._conn
+
+    def _drop(self, error: BaseException | None) -> None:
+        if error is not None:
+            log.warning("cannot hand a change over now", extra={"error": str(error)})
+        if self._conn is not None:
+            self._conn.terminate()
+            self._conn = None
 
     def _heard(self, _conn: object, _pid: int, _channel: str, _payload: str) -> None:
         asyncio.get_running_loop().create_task(self._wake())
@@ -87,6 +120,15 @@ class Asker:
     async def _wake(self) -> None:
         async with self._answered:
             self._answered.notify_all()
+
+
+# The request's number, drawn first: a write whose answer was lost is made again with it, and
+# ON CONFLICT makes the second write nothing if the first one landed.
+_NEXT_NUMBER = "SELECT nextval(pg_get_serial_sequence('requests', 'id'))"
+_ASK = (
+    "INSERT INTO requests (id, at, action) OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3) "
+    "ON CONFLICT (id) DO NOTHING"
+)
 
 
 Submit = Callable[[Action, float, int], Awaitable[None]]
@@ -107,15 +149,19 @@ class Inbox:
         conn = await connect(self._url, name=f"{self._name} inbox")
         try:
             await conn.add_listener("requests", lambda *_: self._woken.set())
-            after = 0
+            taken: set[int] = set()  # submitted, their answers not committed yet
             while True:
+                # Every request not answered, not only those numbered after the last one seen:
+                # numbers are drawn before the requests are written, so two askers' requests
+                # may become visible out of order.
                 rows = await conn.fetch(
-                    "SELECT id, at, action FROM requests WHERE answered_at IS NULL AND id > $1 "
-                    "ORDER BY id",
-                    after,
+                    "SELECT id, at, action FROM requests WHERE answered_at IS NULL ORDER BY id"
                 )
+                taken &= {row["id"] for row in rows}
                 for row in rows:
-                    after = row["id"]
+                    if row["id"] in taken:
+                        continue
+                    taken.add(row["id"])
                     try:
                         if row["at"] < time.time() - ANSWER_WITHIN:
                             raise ValueError("asked too long ago: its asker gave up")

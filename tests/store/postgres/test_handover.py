@@ -11,7 +11,7 @@ import pytest
 from bot.core.alerting.actions import Acknowledge, Mute
 from bot.core.errors import CommandError
 from bot.core.rules import Change
-from bot.store.action_codec import encode_refusal, encode_result
+from bot.store.action_codec import encode_action, encode_refusal, encode_result
 from bot.store.postgres.connect import connect
 from bot.store.postgres.handover import ANSWER_WITHIN, Asker, Inbox
 from tests.helpers import eventually
@@ -107,3 +107,59 @@ async def test_a_request_older_than_its_asker_waits_is_refused_not_applied(
     finally:
         inbox.cancel()
     assert applied == []
+
+
+async def test_an_asker_whose_connection_the_server_ended_connects_again(
+    asker, migrated_postgres_url, postgres_server
+):
+    # What a server restart (or an administrator's pg_terminate_backend) does to a standby's
+    # connection for requests, opened once at start.
+    postgres_server.admin(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE application_name = 'standby requests'"
+    )
+
+    async def submit(action, at, number) -> None:
+        await answer(migrated_postgres_url, number, result=Change("C", "U1", at, "x", "y"))
+
+    inbox = asyncio.create_task(Inbox(migrated_postgres_url, submit, name="leader").run())
+    try:
+        done = await asyncio.wait_for(asker.ask(Acknowledge(7, "U1"), time.time()), 10)
+    finally:
+        inbox.cancel()
+    assert isinstance(done, Change)
+    assert await waiting(migrated_postgres_url) == 0
+
+
+async def test_a_request_written_after_a_later_numbered_one_is_still_taken(migrated_postgres_url):
+    # Two standbys asking at once: each draws its number, then writes its request; the later
+    # number may land first (as two transactions' identity values commit in either order).
+    seen: list[int] = []
+    heard = asyncio.Condition()
+
+    async def submit(action, at, number) -> None:
+        seen.append(number)
+        async with heard:
+            heard.notify_all()
+
+    conn = await connect(migrated_postgres_url)
+    inbox = asyncio.create_task(Inbox(migrated_postgres_url, submit, name="leader").run())
+    try:
+        first, second = [
+            await conn.fetchval("SELECT nextval(pg_get_serial_sequence('requests', 'id'))")
+            for _ in range(2)
+        ]
+        for number in (second, first):
+            await conn.execute(
+                "INSERT INTO requests (id, at, action) OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3)",
+                number,
+                time.time(),
+                encode_action(Acknowledge(number, "U1")),
+            )
+            await conn.execute("SELECT pg_notify('requests', $1)", str(number))
+            async with heard:
+                await asyncio.wait_for(heard.wait_for(lambda n=number: n in seen), 10)
+    finally:
+        inbox.cancel()
+        await conn.close()
+    assert seen == [second, first]
