@@ -17,7 +17,7 @@ import asyncpg
 from pydantic import SecretStr
 
 from bot.core.alerting.actions import Action
-from bot.core.errors import CommandError
+from bot.core.errors import CommandError, Refusal
 from bot.store.action_codec import (
     decode_action,
     decode_refusal,
@@ -169,7 +169,8 @@ class Inbox:
                     except (KeyError, TypeError, ValueError) as error:
                         await _refuse(conn, row["id"], str(error))
                         continue
-                    await self._submit(action, row["at"], row["id"])
+                    with contextlib.suppress(Refusal):  # answered with the change's batch
+                        await self._submit(action, row["at"], row["id"])
                     self.taken += 1
                 self._woken.clear()
                 with contextlib.suppress(TimeoutError):

@@ -163,3 +163,24 @@ async def test_a_request_written_after_a_later_numbered_one_is_still_taken(migra
         inbox.cancel()
         await conn.close()
     assert seen == [second, first]
+
+
+async def test_a_refused_change_leaves_the_inbox_taking_the_next_at_once(
+    asker, migrated_postgres_url
+):
+    async def submit(action, at, number) -> None:
+        # What the leader's submit does: the batch writes the refusal as the answer, then
+        # the refusal is raised to whoever awaits the change.
+        if isinstance(action, Mute):
+            await answer(migrated_postgres_url, number, error=CommandError("#7 is not muted"))
+            raise CommandError("#7 is not muted")
+        await answer(migrated_postgres_url, number, result=None)
+
+    inbox = asyncio.create_task(Inbox(migrated_postgres_url, submit, name="leader").run())
+    try:
+        with pytest.raises(CommandError, match="not muted"):
+            await asyncio.wait_for(asker.ask(Mute(7, "U1"), time.time()), 10)
+        assert await asyncio.wait_for(asker.ask(Acknowledge(7, "U1"), time.time()), 10) is None
+        assert not inbox.done()
+    finally:
+        inbox.cancel()
