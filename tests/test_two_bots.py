@@ -261,12 +261,15 @@ async def test_a_standby_answers_commands_and_hands_changes_to_the_leader(cluste
         assert status == 200
         assert "ALDO Store 1" in body["text"]
 
+        asked = time.monotonic()
         status, body, key = await standby.command("/thresholds", "set low=7")
         assert status == 200
-        if "Working on it" in body.get("text", ""):
+        if "Working on it" in body.get("text", ""):  # the answer follows by response_url
             await cluster.slack.wait_for(lambda s: s.responses[key], within=30)
             body = cluster.slack.responses[key][0]
+        answered = time.monotonic() - asked
         assert body["text"].startswith(":white_check_mark: Saved:"), body["text"]
+        assert answered < 3.0  # Slack's 3 s, through the database and the leader's writer
     finally:
         await standby.close()
 
