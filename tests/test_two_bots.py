@@ -11,10 +11,12 @@ import signal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
 import aiohttp
 import asyncpg
 import pytest
+from slack_sdk.signature import SignatureVerifier
 
 from tests.fakes.feed import BufferingFeed
 from tests.fakes.slack import Driver, FakeSlack
@@ -284,3 +286,47 @@ async def test_a_standby_answers_commands_and_hands_changes_to_the_leader(cluste
     assert low == 7
     assert answered == 1  # handed over, applied by the leader once
     assert a.process.process.poll() is None
+
+
+async def test_a_signed_change_replayed_to_the_other_replica_is_refused(cluster):
+    a, b = await _a_leader_and_a_standby(cluster)
+    fields = {
+        "command": "/thresholds",
+        "text": "set low=4",
+        "channel_id": CHANNEL,
+        "user_id": "U1",
+        "user_name": "u1",
+        "team_id": "T1",
+        "api_app_id": "A1",
+        "response_url": cluster.slack.response_url("replayed"),
+        "trigger_id": "trigger-replayed",
+    }
+    body = urlencode(fields)
+    stamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Slack-Request-Timestamp": stamp,
+        "X-Slack-Signature": SignatureVerifier(SECRET).generate_signature(
+            timestamp=stamp, body=body
+        ),
+    }
+    before = await _changes(cluster)
+    statuses = []
+    for bot in (a, b):  # the request as Slack sent it, then the same bytes to the other one
+        url = f"http://127.0.0.1:{bot.port}/slack/events"
+        async with cluster.http.post(url, data=body.encode(), headers=headers) as response:
+            statuses.append(response.status)
+
+    assert statuses == [200, 401]
+    assert await _changes(cluster) == before + 1
+
+
+async def _changes(cluster: Cluster) -> int:
+    """Rule changes audited in the channel."""
+    conn = await asyncpg.connect(cluster.url)
+    try:
+        return await conn.fetchval(
+            "SELECT count(*) FROM config_changes WHERE channel = $1", CHANNEL
+        )
+    finally:
+        await conn.close()
