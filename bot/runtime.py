@@ -205,6 +205,7 @@ class Bot:
                 clock=self.clock,
                 unplanned=lambda model: self.planner.unplanned(model) if self.planner else None,
                 people=SlackPeople(slack_client(s)) if s.slack_bot_token else None,
+                unavailable=self.store.unavailable,
             )
         )
         self.web = WebServer(s.http_host, s.http_port)
