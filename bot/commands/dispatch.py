@@ -1,7 +1,7 @@
 """`Commands.handle`: whatever someone typed after a slash command, the reply to it. It never
-raises: a refusal is a private reply saying why (nothing changed); a change whose fate is not
-known (handed to the leading process, never answered) says so; a bug is logged and the person
-is told it is on the bot's side."""
+raises: a refusal is a private reply saying why (nothing changed); a database that cannot answer
+now is said so, as is a change whose fate is not known (handed to the leading process, never
+answered); a bug is logged and the person is told it is on the bot's side."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ HANDLERS: dict[str, Handler] = {
     "alerts": alerts,
 }
 FAILED = "Something went wrong on my side; it is in the bot's log."
+UNAVAILABLE = "I cannot reach the database just now. Try again in a minute."
 
 
 class Commands:
@@ -58,6 +59,11 @@ class Commands:
         except Unsure as error:
             log.warning("a change was not answered", extra={"command": command})
             return problem(sentence(str(error)))
+        except self.context.unavailable as error:
+            log.warning(
+                "the database cannot answer", extra={"command": command, "error": str(error)}
+            )
+            return problem(UNAVAILABLE)
         except Exception:
             log.exception("command failed", extra={"command": command})
             return problem(FAILED)

@@ -379,7 +379,15 @@ MIGRATIONS: list[str] = [
         updated_at double precision NOT NULL
     );
     """,
-    # 5: the term of the leader that took each handed-over change (bot/store/postgres/
+    # 5: the Slack request signatures the processes accepted in the last five minutes, so a
+    # replay reaching another replica is refused too (bot/store/postgres/signatures.py).
+    """
+    CREATE TABLE slack_signatures (
+        signature text PRIMARY KEY,
+        expires_at double precision NOT NULL
+    );
+    """,
+    # 6: the term of the leader that took each handed-over change (bot/store/postgres/
     # handover.py): its asker withdraws it only while no leader of the current term has.
     """
     ALTER TABLE requests ADD COLUMN taken_term bigint;  -- NULL: not taken
