@@ -151,6 +151,6 @@ class Succession:
         self._store.term = term  # every batch checks it from now on (fencing)
         await self._leader.start(term, paces=paces, failed=self._failed)
         assert self._leader.supervisor is not None
-        inbox = Inbox(self._url, self._leader.submit, name=self.leadership.name)
+        inbox = Inbox(self._url, self._leader.submit, name=self.leadership.name, term=term)
         self._leader.supervisor.run("inbox", inbox.run)
         self.role = Role.LEADER

@@ -1,6 +1,7 @@
 """`Commands.handle`: whatever someone typed after a slash command, the reply to it. It never
 raises: a refusal is a private reply saying why (nothing changed); a database that cannot answer
-now is said so; a bug is logged and the person is told it is on the bot's side."""
+now is said so, as is a change whose fate is not known (handed to the leading process, never
+answered); a bug is logged and the person is told it is on the bot's side."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from bot.commands.request import Context, Request
 from bot.commands.stock import stock
 from bot.commands.thresholds import thresholds
 from bot.commands.transfers import transfers
-from bot.core.errors import Refusal
+from bot.core.errors import Refusal, Unsure
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,9 @@ class Commands:
         except Usage as error:
             return problem(str(error))
         except Refusal as error:
+            return problem(sentence(str(error)))
+        except Unsure as error:
+            log.warning("a change was not answered", extra={"command": command})
             return problem(sentence(str(error)))
         except self.context.unavailable as error:
             log.warning(

@@ -15,5 +15,10 @@ class RuleError(Refusal, ValueError):
     """A rule or scope that cannot be saved."""
 
 
+class Unsure(Exception):
+    """A change was handed to the leading process, which took it but never answered: it may or
+    may not have been made. The message says so, for the person who asked."""
+
+
 class CannotStart(Exception):
     """The bot cannot start: a bad setting, a database it cannot use. One line, no secret."""

@@ -9,6 +9,9 @@ import pytest
 
 from bot.commands import alerts
 from bot.commands.dispatch import FAILED
+from bot.core.errors import Unsure
+from bot.store.postgres import handover
+from bot.store.postgres.handover import NoLeader
 from tests.commands.conftest import C
 
 
@@ -113,6 +116,28 @@ async def test_a_broken_command_is_logged_and_said_to_be_on_the_bot(shop, monkey
 
     assert (reply.error, reply.text) == (True, f":warning: {FAILED}")
     assert [r.getMessage() for r in caplog.records] == ["command failed"]
+
+
+@pytest.mark.parametrize(
+    ("error", "says"),
+    [
+        (NoLeader(handover._WITHDRAWN), "No bot is leading right now"),
+        (Unsure(handover._UNSURE), "I cannot tell whether it was made"),
+    ],
+)
+async def test_a_change_no_leader_answered_says_whether_it_was_made(shop, error, says):
+    # A standby hands changes to the leading process: none may lead now (NoLeader: the
+    # request was withdrawn, nothing changed), or the leader may have taken it and gone
+    # silent (Unsure). Either way the person is told which, not "something went wrong".
+    async def unanswered(_action):
+        raise error
+
+    shop.commands.context.apply = unanswered
+    reply = await shop.say("thresholds", "set low=7")
+
+    assert reply.error
+    assert says in reply.text
+    assert FAILED not in reply.text
 
 
 @pytest.mark.parametrize(

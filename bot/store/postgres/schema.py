@@ -387,6 +387,11 @@ MIGRATIONS: list[str] = [
         expires_at double precision NOT NULL
     );
     """,
+    # 6: the term of the leader that took each handed-over change (bot/store/postgres/
+    # handover.py): its asker withdraws it only while no leader of the current term has.
+    """
+    ALTER TABLE requests ADD COLUMN taken_term bigint;  -- NULL: not taken
+    """,
 ]
 
 
