@@ -163,3 +163,18 @@ async def test_change_rules_opens_the_form_and_only_an_admin_may_save_it(running
         {"low": "Only <@UBOSS> can change this channel's rules. Nothing was changed."},
     )
     assert db_state(bot) == before
+
+
+async def test_a_zone_that_is_a_folder_of_the_zone_database_is_an_error_not_a_closed_form(
+    running, slack
+):
+    bot, slack_side, _ = await running()
+    view = await open_form(slack, slack_side)
+    before = db_state(bot)
+    await slack_side.in_view(view, "quiet", "rule_quiet", typed("22:00-07:00 America"), user="U7")
+
+    status, body = await slack_side.submit(view, user="U7")
+
+    assert (status, body["response_action"]) == (200, "errors")
+    assert body["errors"] == {"quiet": "Unknown time zone 'America'."}
+    assert db_state(bot) == before
