@@ -8,14 +8,18 @@ Baseline, in the same run on the same data: one bot alone, killed and started ag
 before it stores a sale again, where the standby kept them warm.
 
     .venv/bin/python bench/takeover.py --quick      # 100,000 levels, 3 rounds
-    .venv/bin/python bench/takeover.py              # 1,000,000 levels, 5 rounds
+    .venv/bin/python bench/takeover.py              # 1,000,000 levels, 20 rounds
+
+Then the standby's lag (its /metrics) while the leader stores as fast as the feed sends.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import random
+import re
 import signal
 import statistics
 import sys
@@ -36,6 +40,7 @@ from tests.fakes.feed import BufferingFeed
 from tests.helpers import BotProcess, free_port
 
 RATE = 200.0  # sales a second on the feed, all along
+LOAD_SECONDS = 30.0  # how long the standby's lag is sampled under a flat-out feed
 
 
 class Bench:
@@ -73,6 +78,12 @@ class Bench:
                 raise RuntimeError(f"no {role!r} from the bot; its log:\n{bot.output()[-3000:]}")
             await asyncio.sleep(0.02)
         return time.monotonic()
+
+    async def standby_lag(self, bot: BotProcess) -> float:
+        url = f"http://127.0.0.1:{self.ports[bot]}/metrics"
+        async with self.http.get(url) as response:
+            text = await response.text()
+        return float(re.search(r"^inventory_standby_lag_seconds (\S+)$", text, re.M)[1])
 
     async def newest(self) -> int:
         assert self.conn is not None
@@ -150,6 +161,36 @@ async def paired(bench: Bench, rounds: int, how: str) -> list[tuple]:
     return times
 
 
+async def lag_under_load(bench: Bench, seconds: float) -> tuple[float, list[float]]:
+    """A leader storing as fast as the feed sends, a standby following: the leader's events a
+    second, and the standby's lag (its /metrics) sampled every 100 ms."""
+    leader = bench.start()
+    await bench.until_role(leader, "leading")
+    standby = bench.start()
+    await bench.until_role(standby, "standby")
+    rng = random.Random(4)
+    await bench.feed.put(
+        *(
+            {
+                "store": rng.choice(bench.stores),
+                "model": rng.choice(bench.models),
+                "inventory": rng.randint(1, 90),
+            }
+            for _ in range(int(seconds * 100_000))  # more than it can send in that time
+        )
+    )
+    first, began, lags = await bench.newest(), time.monotonic(), []
+    while time.monotonic() - began < seconds:
+        lags.append(await bench.standby_lag(standby))
+        await asyncio.sleep(0.1)
+    rate = (await bench.newest() - first) / (time.monotonic() - began)
+    bench.feed.pending.clear()
+    for bot in (leader, standby):
+        bot.process.kill()
+        bot.process.wait(10)
+    return rate, lags
+
+
 def line(name: str, times: list[tuple]) -> str:
     leads = statistics.median(t[0] for t in times)
     stores = statistics.median(t[1] for t in times)
@@ -174,6 +215,8 @@ async def main(stores: int, models: int, rounds: int) -> None:
                     "two bots, leader killed (-9)": await paired(bench, rounds, "kill -9"),
                     "two bots, leader frozen (SIGSTOP)": await paired(bench, rounds, "SIGSTOP"),
                 }
+                selling.cancel()
+                rate, lags = await lag_under_load(bench, LOAD_SECONDS)
             finally:
                 selling.cancel()
                 await bench.conn.close()
@@ -185,6 +228,12 @@ async def main(stores: int, models: int, rounds: int) -> None:
     print(f"  {'':34} {'leads':>10} {'stores':>12} {'worst':>12}")
     for name, times in results.items():
         print(line(name, times))
+    lags.sort()
+    print(
+        f"\nstandby lag while the leader stores flat out ({rate:,.0f} sales/s, "
+        f"{LOAD_SECONDS:g} s): median {statistics.median(lags):.2f} s, "
+        f"p99 {lags[math.ceil(len(lags) * 0.99) - 1]:.2f} s, worst {lags[-1]:.2f} s"
+    )
 
 
 if __name__ == "__main__":
@@ -194,4 +243,4 @@ if __name__ == "__main__":
     args = parser.parse_args()
     stores, models = (100, 1000) if args.quick else (1000, 1000)
     print("command:", " ".join([Path(sys.executable).name, *sys.argv]))
-    asyncio.run(main(stores, models, args.rounds or (3 if args.quick else 5)))
+    asyncio.run(main(stores, models, args.rounds or (3 if args.quick else 20)))

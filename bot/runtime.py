@@ -40,6 +40,7 @@ from bot.slack.transport import ConsoleTransport, SlackTransport, Transport
 from bot.store.batch import OutboxRow
 from bot.store.postgres.backend import PostgresBackend
 from bot.store.postgres.leadership import Leadership
+from bot.store.postgres.signatures import SeenSignatures
 from bot.store.reads import Reads
 from bot.store.sqlite.backend import SqliteBackend
 from bot.store.writer import Writer
@@ -94,6 +95,7 @@ class Bot:
         self.commands: Commands | None = None
         self.homes: HomeRefresher | None = None  # App Homes kept current (with a Slack token)
         self.web: WebServer | None = None
+        self.signatures: SeenSignatures | None = None  # with PostgreSQL in HTTP mode
         self.socket: AsyncSocketModeHandler | None = None
         self.slack_work = Background()
         self.supervisor: Supervisor | None = None
@@ -176,6 +178,9 @@ class Bot:
         if self.web is not None:
             await self.web.stop()
             self.web = None
+        if self.signatures is not None:
+            await self.signatures.close()
+            self.signatures = None
         # Replies and button changes under way finish first: they need the writer.
         await self.slack_work.wait(within=5.0)
         if self.supervisor is not None:
@@ -200,6 +205,7 @@ class Bot:
                 clock=self.clock,
                 unplanned=lambda model: self.planner.unplanned(model) if self.planner else None,
                 people=SlackPeople(slack_client(s)) if s.slack_bot_token else None,
+                unavailable=self.store.unavailable,
             )
         )
         self.web = WebServer(s.http_host, s.http_port)
@@ -253,7 +259,11 @@ class Bot:
             members=members,
         )
         if http:
-            self.web.mount_slack(app, signing_secret=secret or "")
+            if s.database_url is not None:  # other replicas may be reached with a replay
+                self.signatures = SeenSignatures(s.database_url)
+                await self.signatures.open()
+            shared = self.signatures.first_time if self.signatures else None
+            self.web.mount_slack(app, signing_secret=secret or "", shared=shared)
         else:
             assert s.slack_app_token is not None  # the settings check it
             self.socket = AsyncSocketModeHandler(app, s.slack_app_token.get_secret_value())

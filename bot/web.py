@@ -3,7 +3,8 @@
 
 Nothing reaches Bolt, or any parser, before Slack's signature is checked (bot.core.signing):
 the timestamp header first, then at most MAX_SLACK_BODY bytes of body. A refusal is answered
-401 (400 for a signed body that does not parse, 413 for one too large) and logged without the
+401 (400 for a signed body that does not parse, 413 for one too large, 503 when several
+replicas share a database that cannot say whether another accepted it) and logged without the
 body or any header's value, the first of each kind a minute in full and the rest counted in
 one summary line: a stream of forged requests costs a few log lines a minute, and no text a
 sender chose ever reaches the log.
@@ -16,7 +17,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -26,7 +27,7 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot.core.signing import ReplayGuard, refusal, stamp_refusal
+from bot.core.signing import MAX_AGE_SECONDS, ReplayGuard, refusal, stamp_refusal
 from bot.core.throttle import LogThrottle
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,8 @@ SLACK_PATH = "/slack/events"
 # a few hundred KB at worst.
 MAX_SLACK_BODY = 1024 * 1024
 REFUSAL_LOG_WINDOW = 60.0
+# Signatures every replica accepted: (signature, until when it is valid) -> True the first time.
+SharedReplays = Callable[[str, float], Awaitable[bool]]
 
 
 class WebServer:
@@ -48,10 +51,13 @@ class WebServer:
         self._runner: web.AppRunner | None = None
         self._gate: SlackGate | None = None
 
-    def mount_slack(self, bolt: AsyncApp, *, signing_secret: str) -> None:
+    def mount_slack(
+        self, bolt: AsyncApp, *, signing_secret: str, shared: SharedReplays | None = None
+    ) -> None:
         """Serve Slack's requests (slash commands, buttons, events) to the Bolt app, each
-        checked against `signing_secret` first."""
-        self._gate = SlackGate(bolt, signing_secret)
+        checked against `signing_secret` first; `shared` remembers the signatures every
+        replica accepted (None: this process is the only one)."""
+        self._gate = SlackGate(bolt, signing_secret, shared=shared)
         self.app.router.add_post(SLACK_PATH, self._gate.handle)
 
     async def start(self) -> None:
@@ -85,7 +91,12 @@ class SlackGate:
     answer is the one that reaches Slack either way."""
 
     def __init__(
-        self, bolt: AsyncApp, signing_secret: str, *, clock: Callable[[], float] = time.time
+        self,
+        bolt: AsyncApp,
+        signing_secret: str,
+        *,
+        shared: SharedReplays | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         if not signing_secret.strip():  # anyone can sign with an empty key
             raise ValueError("a signing secret is needed to serve Slack over HTTP")
@@ -93,6 +104,7 @@ class SlackGate:
         self._secret = signing_secret.encode()
         self._clock = clock
         self._replays = ReplayGuard()
+        self._shared = shared
         self._throttle = LogThrottle(REFUSAL_LOG_WINDOW)
         self._flush: asyncio.TimerHandle | None = None
         # Bolt checks the signature again; should it ever refuse what was accepted here (the
@@ -115,6 +127,14 @@ class SlackGate:
             return self._refuse(request, 401, problem)
         if not self._replays.first_time(signature, int(timestamp), now):
             return self._refuse(request, 401, "replayed")
+        if self._shared is not None:
+            try:
+                first = await self._shared(signature, int(timestamp) + MAX_AGE_SECONDS)
+            except Exception as error:  # no way to know it is not a replay: refused
+                log.warning("signatures cannot be checked", extra={"error": str(error)})
+                return self._refuse(request, 503, "replay_check_failed")
+            if not first:
+                return self._refuse(request, 401, "replayed")
         try:
             text = body.decode()
         except UnicodeDecodeError:

@@ -75,12 +75,17 @@ class Database:
         if isinstance(store, SqliteBackend):
             await store.db.execute("PRAGMA query_only = 1")
             return
+        await self.cut_off("inventory-bot writer")
+
+    async def cut_off(self, application: str) -> None:
+        """PostgreSQL ends the connections of `application` and refuses new ones to the
+        database (as while it restarts), until `allow_writes`."""
         self._keeper = conn = await asyncpg.connect(str(self.where))
         self._name = await conn.fetchval("SELECT current_database()")
         await conn.execute(f"ALTER DATABASE {self._name} CONNECTION LIMIT 0")
         await conn.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            "WHERE application_name = 'inventory-bot writer'"
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+            application,
         )
 
     async def allow_writes(self, store: SqliteBackend | PostgresBackend) -> None:

@@ -1,6 +1,6 @@
 """`Commands.handle`: whatever someone typed after a slash command, the reply to it. It never
-raises: a refusal is a private reply saying why (nothing changed); a bug is logged and the
-person is told it is on the bot's side."""
+raises: a refusal is a private reply saying why (nothing changed); a database that cannot answer
+now is said so; a bug is logged and the person is told it is on the bot's side."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ HANDLERS: dict[str, Handler] = {
     "alerts": alerts,
 }
 FAILED = "Something went wrong on my side; it is in the bot's log."
+UNAVAILABLE = "I cannot reach the database just now. Try again in a minute."
 
 
 class Commands:
@@ -54,6 +55,11 @@ class Commands:
             return problem(str(error))
         except Refusal as error:
             return problem(sentence(str(error)))
+        except self.context.unavailable as error:
+            log.warning(
+                "the database cannot answer", extra={"command": command, "error": str(error)}
+            )
+            return problem(UNAVAILABLE)
         except Exception:
             log.exception("command failed", extra={"command": command})
             return problem(FAILED)

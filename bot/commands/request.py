@@ -40,6 +40,9 @@ class Context:
     # were (the planner's answer).
     unplanned: Callable[[str | None], str | None] = lambda _model: None
     people: People | None = None  # who may own a rule (Slack's directory); None: IDs only
+    # Errors meaning the database cannot answer now (the store's: a lost connection, a server
+    # restarting): the person is told so, not that the bot failed.
+    unavailable: tuple[type[BaseException], ...] = ()
     names: Names = field(init=False)
 
     def __post_init__(self) -> None:

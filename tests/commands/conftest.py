@@ -59,7 +59,13 @@ class Shop:
         await self.writer.start()
         self.engine.paces = self.writer.paces
         self.commands = Commands(
-            Context(self.reads, self.apply, admins=self.admins, clock=lambda: self.now)
+            Context(
+                self.reads,
+                self.apply,
+                admins=self.admins,
+                clock=lambda: self.now,
+                unavailable=self.store.unavailable,
+            )
         )
         await self.apply(DefaultRule(C, Thresholds(low=10, high=80, gate_seconds=0)))
         return self

@@ -159,3 +159,19 @@ async def test_muting_is_for_admins_may_end_and_is_listed_with_the_rules(guarded
     assert "• low alerts of ADERI at Maine · by <@UBOSS> just now · until <!date^" in rules.text
     refused = await shop.say("alerts", "unmute 1", user="U2")
     assert refused.error
+
+
+async def test_a_database_that_cannot_answer_is_said_so_then_answers_again(shop, database):
+    if database.kind == "sqlite":
+        pytest.skip("reads of a SQLite file wait on no server and no lock (WAL)")
+    await shop.sell(("Maine", "ADERI", 4))
+    await database.cut_off("inventory-bot reads")  # the server drops the readers' pool
+    try:
+        reply = await shop.say("stock", "maine")
+    finally:
+        await database.allow_writes(shop.store)
+
+    assert reply.error
+    assert reply.text == ":warning: I cannot reach the database just now. Try again in a minute."
+    again = await shop.say("stock", "maine")
+    assert "ADERI" in again.text

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections import deque
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -20,6 +21,7 @@ class BufferingFeed:
     def __init__(self) -> None:
         self.pending: deque[dict] = deque()  # not written to any bot yet
         self.written: list[list[dict]] = []  # per connection, in order
+        self.connected_at: list[float] = []  # wall-clock time of each connection
         self._more = asyncio.Condition()
         self._server: Server | None = None
         self._newest: ServerConnection | None = None
@@ -52,6 +54,7 @@ class BufferingFeed:
     async def _serve(self, connection: ServerConnection) -> None:
         mine: list[dict] = []
         self.written.append(mine)
+        self.connected_at.append(time.time())
         async with self._more:
             self._newest = connection
             self._more.notify_all()

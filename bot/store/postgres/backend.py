@@ -40,6 +40,8 @@ class PostgresBackend:
     """Open it, use it, close it (closes every connection and pool it opened)."""
 
     transient = TRANSIENT
+    # What a read meets while the server cannot answer (commands tell people so).
+    unavailable = TRANSIENT + BROKEN_CONNECTION
 
     def __init__(self, url: str | SecretStr, *, pool_size: int = 4) -> None:
         self._url = url.get_secret_value() if isinstance(url, SecretStr) else url

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections import deque
 from collections.abc import Callable
 
 import asyncpg
@@ -27,6 +28,28 @@ _NEW_EVENTS = """
     JOIN models m ON m.id = e.model_id
     WHERE e.id > $1 ORDER BY e.id LIMIT $2
 """
+
+
+class Backlog:
+    """The leader's announcements of commits the copy has not read yet, with when each was
+    heard: the copy's lag is the age of the oldest (under a steady load, how far behind the
+    copy runs, not how long it has been running behind)."""
+
+    def __init__(self) -> None:
+        self._unread: deque[tuple[int, float]] = deque()  # (newest event, heard at)
+
+    def heard(self, newest: int, at: float, *, read: int) -> None:
+        """The leader committed up to event `newest`; the copy has read up to `read`."""
+        if newest > read:
+            self._unread.append((newest, at))
+
+    def read(self, upto: int) -> None:
+        """The copy has read every event up to `upto`."""
+        while self._unread and self._unread[0][0] <= upto:
+            self._unread.popleft()
+
+    def lag(self, now: float) -> float:
+        return max(0.0, now - self._unread[0][1]) if self._unread else 0.0
 
 
 class Follower:
@@ -49,8 +72,7 @@ class Follower:
         self._clock = clock
         self._woken = asyncio.Event()
         self._conn: asyncpg.Connection | None = None
-        self.announced = after  # the newest event the leader said it committed
-        self.behind_since: float | None = None  # when the copy last fell behind
+        self._backlog = Backlog()
 
     async def run(self) -> None:
         self._conn = await connect(self._url, name=f"{self._name} follower")
@@ -77,8 +99,8 @@ class Follower:
             await conn.close()
 
     def lag(self, now: float) -> float:
-        """Seconds the copy has been behind what the leader announced (0: caught up)."""
-        return 0.0 if self.behind_since is None else max(0.0, now - self.behind_since)
+        """Seconds since the leader announced the oldest commit not read yet (0: caught up)."""
+        return self._backlog.lag(now)
 
     async def _read(self) -> int:
         assert self._conn is not None
@@ -89,14 +111,10 @@ class Follower:
                 for _, at, feed, store, model, inventory in rows
             )
             self.after = rows[-1]["id"]
-        if self.after >= self.announced:
-            self.behind_since = None
+        self._backlog.read(self.after)
         return len(rows)
 
     def _heard(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         with contextlib.suppress(ValueError):
-            newest = int(payload)
-            if newest > self.after and self.behind_since is None:
-                self.behind_since = self._clock()
-            self.announced = max(self.announced, newest)
+            self._backlog.heard(int(payload), self._clock(), read=self.after)
         self._woken.set()

@@ -379,6 +379,14 @@ MIGRATIONS: list[str] = [
         updated_at double precision NOT NULL
     );
     """,
+    # 5: the Slack request signatures the processes accepted in the last five minutes, so a
+    # replay reaching another replica is refused too (bot/store/postgres/signatures.py).
+    """
+    CREATE TABLE slack_signatures (
+        signature text PRIMARY KEY,
+        expires_at double precision NOT NULL
+    );
+    """,
 ]
 
 

@@ -21,6 +21,7 @@ class SqliteBackend:
     """Open it, use it, close it (closes every connection it opened)."""
 
     transient = (sqlite3.OperationalError,)  # locked too long, disk full, I/O error
+    unavailable = transient  # what a read meets while the file cannot be read
 
     def __init__(self, path: Path) -> None:
         self.path = path

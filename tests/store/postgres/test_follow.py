@@ -8,7 +8,7 @@ import time
 from bot.core.events import SaleEvent
 from bot.core.velocity import PaceBook
 from bot.store.postgres.connect import connect
-from bot.store.postgres.follow import Follower
+from bot.store.postgres.follow import Backlog, Follower
 from tests.helpers import eventually
 
 
@@ -62,3 +62,15 @@ async def test_the_followed_paces_are_the_leaders(migrated_postgres_url):
     assert standby.models.keys() == leader.models.keys()
     for model, pace in leader.models.items():
         assert standby.models[model].sums() == pace.sums()
+
+
+def test_the_lag_is_how_far_behind_the_copy_runs_not_how_long_it_has_been_behind():
+    backlog = Backlog()
+    for second in range(100):  # a commit announced every second, read 2 s later
+        backlog.heard(second + 1, float(second), read=max(0, second - 2))
+        backlog.read(max(0, second - 2))
+    assert backlog.lag(100.0) == 3.0  # the oldest unread (event 98) was announced at 97
+    backlog.read(100)
+    assert backlog.lag(100.0) == 0.0
+    backlog.heard(100, 101.0, read=100)  # an announcement of what was read already
+    assert backlog.lag(105.0) == 0.0

@@ -19,7 +19,14 @@ from tests.helpers import eventually
 
 # Where the PostgreSQL schema differs from SQLite's on purpose (bot/store/postgres/schema.py).
 RENAMED = {("config_changes", "user"): "user_id"}
-ONLY_IN_POSTGRES = {"low_levels", "schema_migrations", "leadership", "requests", "writer_progress"}
+ONLY_IN_POSTGRES = {
+    "low_levels",
+    "schema_migrations",
+    "leadership",
+    "requests",
+    "writer_progress",
+    "slack_signatures",
+}
 ADDED_IN_POSTGRES = {"outbox": ["term"]}  # two bots: the leader's term
 
 
