@@ -9,6 +9,7 @@ from datetime import time as clock_time
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.errors import RuleError
+from bot.mrkdwn import quoted
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,8 +25,10 @@ class QuietHours:
             raise RuleError("quiet hours must start and end at different times")
         try:
             ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise RuleError(f"unknown time zone {self.timezone!r}") from None
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            # OSError: a folder of the zone database ("America"), a name too long for a file.
+            # The name is what someone typed, said back escaped (this goes to Slack).
+            raise RuleError(f"unknown time zone '{quoted(self.timezone)}'") from None
 
     def active(self, now: float) -> bool:
         local = datetime.fromtimestamp(now, ZoneInfo(self.timezone)).time()
@@ -42,5 +45,5 @@ def parse_quiet_hours(text: str, timezone: str = "UTC") -> QuietHours:
     try:
         start, end = (datetime.strptime(part.strip(), "%H:%M").time() for part in text.split("-"))
     except ValueError:
-        raise RuleError(f"quiet hours look like 22:00-07:00, not {text!r}") from None
+        raise RuleError(f"quiet hours look like 22:00-07:00, not '{quoted(text)}'") from None
     return QuietHours(start, end, timezone)

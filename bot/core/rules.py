@@ -14,7 +14,7 @@ from bot.core.errors import RuleError
 from bot.core.events import MAX_NAME_CHARS
 from bot.core.quiet import QuietHours
 from bot.core.thresholds import Thresholds
-from bot.mrkdwn import OWNER_ID
+from bot.mrkdwn import OWNER_ID, escape
 
 ANY = ""  # a rule's store or model that matches every store or model
 MAX_FOLLOWED = 10  # stores a person follows in the App Home
@@ -283,7 +283,7 @@ class RuleBook:
         rule = channel.rules.pop((store, model), None) if channel else None
         if rule is None:
             where = Rule(channel_id, store, model, Thresholds(), user, at).where()
-            raise RuleError(f"there is no rule {where} in this channel")
+            raise RuleError(f"there is no rule {escape(where)} in this channel")  # said in Slack
         self._changed()
         return Change(channel_id, user, at, "clear_rule", f"removed {rule.describe()}")
 

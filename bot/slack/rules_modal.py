@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 from slack_sdk.models.blocks import (
     Block,
@@ -46,6 +47,7 @@ LABELS = {
     "escalate": ("Escalate after", "30m, 2h: call the owners again if nobody acknowledges"),
 }
 PREVIEW_START = "Change a value to see what this rule would have posted over the last 24 h."
+CHANNEL_ID = re.compile(r"[CG][A-Z0-9-]{1,30}")  # a channel a form may be about
 OPTION_TEXT = 75  # characters Slack shows of an option
 OPTION_VALUE = 150  # characters an option's value may hold
 
@@ -79,11 +81,13 @@ def rules_view(form: Form, owners: dict[str, Owner], preview: list[str] | None =
 
 
 def channel_of(view: dict) -> str:
-    """The channel a rules view is about ("" if it says none)."""
+    """The channel a rules view is about ("" if it names none, or anything but a channel ID:
+    it is drawn into the view as a mark, <#C123>)."""
     try:
-        return str(json.loads(view.get("private_metadata") or "{}").get("channel", ""))
+        channel = json.loads(view.get("private_metadata") or "{}").get("channel", "")
     except (ValueError, AttributeError):
         return ""
+    return channel if isinstance(channel, str) and CHANNEL_ID.fullmatch(channel) else ""
 
 
 def fields_of(view: dict) -> dict[str, str]:

@@ -4,6 +4,7 @@ writer's processor and the reads."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import fields
 from datetime import time as clock_time
@@ -13,11 +14,23 @@ import orjson
 from bot.core.alerting.incidents import Incident, Kind, Shown
 from bot.core.alerting.machine import AlertMachine, Phase, Severity, Side
 from bot.core.alerting.view import TransferLine, View
+from bot.core.errors import RuleError
 from bot.core.quiet import QuietHours
 from bot.core.rules import Channel, Rule
 from bot.core.thresholds import Thresholds
 from bot.core.transfers.book import Status, Suggested, Transfer
 from bot.core.transfers.plan import Suggestion
+from bot.mrkdwn import OWNER_ID
+
+log = logging.getLogger(__name__)
+_told: set[str] = set()  # stored rows found wrong, said once each in the log (reads repeat)
+
+
+def _wrong(message: str, **where: object) -> None:
+    said = repr((message, sorted(where.items())))
+    if said not in _told:
+        _told.add(said)
+        log.error(message, extra=where)
 
 
 def encode_view(view: View) -> dict:
@@ -148,8 +161,29 @@ def incident_from_row(row: Sequence) -> Incident:
         snoozed_by,
         snoozed_until,
         muted_by,
-        orjson.loads(detail),
+        _checked_owners(orjson.loads(detail), id_),
     )
+
+
+# What an alert's owners are in its `detail`: the owners are mentioned, the rest says when.
+_OWNED = ("owner", "second_owner", "escalate_after", "escalate_at", "escalated_at")
+
+
+def _checked_owners(detail: dict, incident_id: int) -> dict:
+    """An alert's detail as stored, but for owners that are not Slack IDs (the database edited
+    behind the bot's back): those are no owners, so nobody is mentioned or called, and a
+    message or escalation never fails on them (mention() refuses anything but an ID)."""
+    owner, second = detail.get("owner"), detail.get("second_owner")
+    if owner is not None and not (isinstance(owner, str) and OWNER_ID.fullmatch(owner)):
+        dropped = [key for key in _OWNED if detail.pop(key, None) is not None]
+    elif second is not None and not (isinstance(second, str) and OWNER_ID.fullmatch(second)):
+        dropped = [key for key in ("second_owner",) if detail.pop(key, None) is not None]
+    else:
+        return detail
+    _wrong(
+        "a stored alert's owner is not a Slack ID: left out", incident=incident_id, dropped=dropped
+    )
+    return detail
 
 
 def machine_json(m: AlertMachine) -> str:
@@ -223,7 +257,12 @@ def rule_from_row(row: Sequence) -> Rule:
     """A rule from the columns RULE_COLUMNS names, in that order."""
     channel, store, model, low, high, readings, seconds, by, at, *cover, owner, second, after = row
     thresholds = Thresholds(low, high, readings, seconds, *cover)
-    return Rule(channel, store, model, thresholds, by, at, owner, second, after)
+    try:
+        return Rule(channel, store, model, thresholds, by, at, owner, second, after)
+    except RuleError as error:  # owners edited behind the bot's back: the rule, without them
+        where = {"channel": channel, "store": store, "model": model}
+        _wrong(f"a stored rule's owners are left out: {error}", **where)
+        return Rule(channel, store, model, thresholds, by, at)
 
 
 def scope_names(encoded: str | None) -> frozenset[str] | None:

@@ -31,6 +31,11 @@ BAD = [
     ("/thresholds", "watch stores=", "`stores=` needs a value."),
     ("/thresholds", "quiet 25:00-07:00", "Quiet hours look like 22:00-07:00"),
     ("/thresholds", "quiet 22:00-07:00 Mars/Olympus", "Unknown time zone 'Mars/Olympus'."),
+    # A folder of the zone database, a name too long for a file: still only unknown zones.
+    ("/thresholds", "quiet 22:00-07:00 America", "Unknown time zone 'America'."),
+    ("/thresholds", "quiet 22:00-07:00 " + "a" * 300, "Unknown time zone 'aaaaaaaa"),
+    # Slack sends a typed < as &lt;: what is said back is escaped again, never a mention.
+    ("/thresholds", "quiet &lt;!here&gt;-07:00", "not '&lt;!here&gt;-07:00'."),
     ("/thresholds", "set wait=1y low=4", "`wait` must be a duration like 30m"),
     ("/stock", "x" * 4000, "That is longer than any command needs (500 characters at most)."),
     ("/stock", "x; DROP TABLE levels; --", "I know no store or model called"),

@@ -4,6 +4,7 @@ App Home. Every mrkdwn text is checked: the only marks (<...>) left are the bot'
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from datetime import time
@@ -155,6 +156,10 @@ async def test_every_message_the_bot_sends_keeps_hostile_names_inert():
                 ("thresholds", f"set low=2d owner=S0BUYERS store={json.dumps(stores[1])}"),
                 ("stock", "<!here> nowhere"),
                 ("thresholds", f"set low=2 store={json.dumps(stores[3])}"),
+                # As Slack sends what people type: < as &lt;, read back as < by the command.
+                ("thresholds", "quiet &lt;!channel&gt;-07:00"),
+                ("thresholds", "quiet 22:00-07:00 &lt;!here&gt;"),
+                ("thresholds", f'clear store="{html.escape(stores[1], quote=False)}"'),
             ]
         ] + [
             await shop.say(command, "", user="UACT", channel="C-SCOPED")

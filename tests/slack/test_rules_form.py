@@ -163,3 +163,107 @@ async def test_change_rules_opens_the_form_and_only_an_admin_may_save_it(running
         {"low": "Only <@UBOSS> can change this channel's rules. Nothing was changed."},
     )
     assert db_state(bot) == before
+
+
+async def test_a_zone_that_is_a_folder_of_the_zone_database_is_an_error_not_a_closed_form(
+    running, slack
+):
+    bot, slack_side, _ = await running()
+    view = await open_form(slack, slack_side)
+    before = db_state(bot)
+    await slack_side.in_view(view, "quiet", "rule_quiet", typed("22:00-07:00 America"), user="U7")
+
+    status, body = await slack_side.submit(view, user="U7")
+
+    assert (status, body["response_action"]) == (200, "errors")
+    assert body["errors"] == {"quiet": "Unknown time zone 'America'."}
+    assert db_state(bot) == before
+
+
+# The form acts on a channel only for a person in it, whatever a payload says: U2 is in
+# merchandising only. (Slack sends back the private_metadata and button values the bot gave;
+# these payloads are what someone able to sign requests, or a stale view, would send.)
+MERCH = "C-MERCH"
+HOME = {"container": {"type": "view", "view_id": "VH"}, "view": {"id": "VH", "type": "home"}}
+
+
+def forged(view: dict, channel: str) -> dict:
+    """The view as Slack holds it, its private_metadata naming `channel` instead."""
+    return {**view, "private_metadata": json.dumps({"channel": channel})}
+
+
+async def test_change_rules_for_a_channel_the_person_is_not_in_opens_no_form(running, slack):
+    slack.members = {STORES: {"U7"}, MERCH: {"U2"}}
+    bot, slack_side, _ = await running()
+    button = {"action_id": "rules_open", "block_id": "b", "type": "button", "value": STORES}
+
+    status, _ = await slack_side.interact(
+        {"type": "block_actions", **HOME, "actions": [button]}, user="U2"
+    )
+    await bot.slack_work.wait(within=5.0)
+
+    assert status == 200
+    assert not slack.modals("rules_form")  # nothing of the stores' channel shown to U2
+
+
+async def test_a_submission_naming_a_channel_the_person_is_not_in_changes_nothing(running, slack):
+    slack.members = {STORES: {"U7"}, MERCH: {"U2"}}
+    bot, slack_side, _ = await running()
+    _, _, _ = await slack_side.command("/thresholds", channel=MERCH, user="U2")
+    await slack.wait_for(lambda s: s.modals("rules_form"))
+    (view,) = slack.modals("rules_form")
+    await slack_side.in_view(view, "low", "rule_low", typed("1"), user="U2")
+    before = db_state(bot)
+
+    status, body = await slack_side.interact(
+        {"type": "view_submission", "view": forged(slack.open_views[view["id"]], STORES)},
+        user="U2",
+    )
+
+    assert (status, body["response_action"]) == (200, "errors")
+    assert body["errors"] == {
+        "low": "You can change the rules of a channel you are in only. Nothing was changed."
+    }
+    assert db_state(bot) == before
+
+
+async def test_a_preview_naming_no_channel_id_draws_nothing(running, slack):
+    bot, slack_side, _ = await running()
+    view = await open_form(slack, slack_side)
+    typing = {"action_id": "rule_low", "block_id": "low", "type": "plain_text_input", "value": "3"}
+
+    await slack_side.interact(
+        {
+            "type": "block_actions",
+            "container": {"type": "view", "view_id": view["id"]},
+            "view": forged(slack.open_views[view["id"]], "C1> <!channel"),
+            "actions": [typing],
+        },
+        user="U7",
+    )
+    await bot.slack_work.wait(within=5.0)
+
+    assert not [c for c in slack.calls if c.method == "views.update"]
+    assert "<!channel>" not in json.dumps(slack.open_views[view["id"]])
+
+
+async def test_a_preview_naming_a_channel_the_person_is_not_in_draws_nothing(running, slack):
+    slack.members = {STORES: {"U7"}, MERCH: {"U2"}}
+    bot, slack_side, _ = await running()
+    _, _, _ = await slack_side.command("/thresholds", channel=MERCH, user="U2")
+    await slack.wait_for(lambda s: s.modals("rules_form"))
+    (view,) = slack.modals("rules_form")
+    typing = {"action_id": "rule_low", "block_id": "low", "type": "plain_text_input", "value": "3"}
+
+    await slack_side.interact(
+        {
+            "type": "block_actions",
+            "container": {"type": "view", "view_id": view["id"]},
+            "view": forged(slack.open_views[view["id"]], STORES),
+            "actions": [typing],
+        },
+        user="U2",
+    )
+    await bot.slack_work.wait(within=5.0)
+
+    assert not [c for c in slack.calls if c.method == "views.update"]  # the stores' rules

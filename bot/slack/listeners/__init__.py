@@ -24,7 +24,7 @@ def register_all(
     members: Channels | None,
 ) -> None:
     """Every listener of the app."""
-    forms = RulesForms(answers, background, people)
+    forms = RulesForms(answers, background, people, members)
     commands.register(app, answers, background, forms)
     buttons.register(app, answers, background, members)
     share.register(app, answers, background)

@@ -21,10 +21,12 @@ from bot.commands.people import Owner, People
 from bot.commands.replies import Reply
 from bot.commands.thresholds import OPEN_FORM
 from bot.core.names import Kind
+from bot.slack.home import Channels
 from bot.slack.listeners.background import Background
 from bot.slack.listeners.replies import user_of, warn
 from bot.slack.rules_modal import (
     ACTION,
+    CHANNEL_ID,
     RULES_VIEW,
     channel_of,
     fields_of,
@@ -35,22 +37,41 @@ from bot.slack.rules_modal import (
 
 log = logging.getLogger(__name__)
 
-CHANNEL_ID = re.compile(r"[CG][A-Z0-9-]{1,30}")
 LISTED = 100  # options Slack shows at most
+NOT_IN = "You can change the rules of a channel you are in only. Nothing was changed."
 
 
 class RulesForms:
     """Opens rules forms and keeps their previews current."""
 
-    def __init__(self, commands: Commands, background: Background, people: People | None) -> None:
+    def __init__(
+        self,
+        commands: Commands,
+        background: Background,
+        people: People | None,
+        members: Channels | None = None,
+    ) -> None:
         self.context = commands.context
         self.commands = commands
         self.background = background
         self.people = people
+        self.members = members
         self._waiting: dict[str, dict[str, tuple[str, dict[str, str]]]] = {}  # channel -> view
 
+    async def member(self, user: str, channel: str) -> bool:
+        """Whether `user` is in `channel`: a form shows, previews and saves the rules of its
+        person's channels only, as their App Home lists them, whatever channel a payload
+        names. (True for any channel ID where Slack cannot be asked: the terminal.)"""
+        if not CHANNEL_ID.fullmatch(channel):
+            return False
+        return self.members is None or channel in await self.members.channels(user)
+
     async def open(self, client, trigger_id: str, channel: str, user: str) -> bool:
-        """Open `channel`'s form for `user`; False if Slack refused (the trigger expired...)."""
+        """Open `channel`'s form for `user`; False if they are not in it, or if Slack refused
+        (the trigger expired...)."""
+        if not await self.member(user, channel):
+            log.info("rules form not opened: its person is not in its channel")
+            return False
         form = await rules_form.form(self.context, channel, user)
         try:
             await client.views_open(trigger_id=trigger_id, view=self._view(form))
@@ -61,10 +82,10 @@ class RulesForms:
             return False
         return True
 
-    def changed(self, client, view: dict, user: str) -> None:
+    async def changed(self, client, view: dict, user: str) -> None:
         """A value of an open form changed: preview it once the channel's preview is done."""
         channel, view_id = channel_of(view), view.get("id", "")
-        if not channel or not view_id:
+        if not channel or not view_id or not await self.member(user, channel):
             return
         waiting = self._waiting.setdefault(channel, {})
         running = bool(waiting)
@@ -113,14 +134,15 @@ def register(app: AsyncApp, forms: RulesForms) -> None:
         user, _ = user_of(body)
         channel = action.get("value", "")
         if not CHANNEL_ID.fullmatch(channel):
-            forms.background.start(warn(respond, "That button does not name a channel."))
+            if respond is not None:  # none in the App Home
+                forms.background.start(warn(respond, "That button does not name a channel."))
             return
         forms.background.start(forms.open(client, body.get("trigger_id", ""), channel, user))
 
     @app.action(re.compile(f"^{ACTION}"))
     async def on_change(ack, body, client) -> None:
         await ack()
-        forms.changed(client, body.get("view") or {}, user_of(body)[0])
+        forms.background.start(forms.changed(client, body.get("view") or {}, user_of(body)[0]))
 
     @app.view(RULES_VIEW)
     async def on_submit(ack, body, view, client) -> None:
@@ -128,6 +150,9 @@ def register(app: AsyncApp, forms: RulesForms) -> None:
         channel = channel_of(view)
         if not CHANNEL_ID.fullmatch(channel):
             await ack(response_action="errors", errors={"low": "This form names no channel."})
+            return
+        if not await forms.member(user, channel):
+            await ack(response_action="errors", errors={"low": NOT_IN})
             return
         fields = fields_of(view)
         stores, models = await context.reads.name_lists()
