@@ -24,8 +24,9 @@ from bot.commands.request import Context, Request
 from bot.core.alerting.actions import Action
 from bot.core.alerting.engine import AlertEngine, EngineSettings
 from bot.core.replay import tally
-from bot.core.rules import RuleBook
+from bot.core.rules import Rule, RuleBook
 from bot.core.thresholds import Thresholds
+from bot.store.codec import RULE_COLUMNS, rule_row
 from bot.store.sqlite.backend import SqliteBackend
 from bot.store.sqlite.reads import SqliteReads
 
@@ -93,38 +94,48 @@ async def main(sales: int, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         store = SqliteBackend(Path(folder) / "bench.db")
         await store.open()
-        await fill(store, sales, now)
-        reads = await store.reads()
-        # The channel's default rule, as the writer stores it (a preview changes nothing).
-        await store.db.execute(
-            "INSERT INTO rules VALUES (?, '', '', 10, 80, 2, 0, 'bench', ?)", (CHANNEL, now)
-        )
-        book = RuleBook()
-        book.set_rule(
-            CHANNEL, thresholds=Thresholds(low=10, high=80, gate_seconds=0), user="b", at=0
-        )
+        try:
+            await fill(store, sales, now)
+            reads = await store.reads()
+            # The channel's default rule, as the writer stores it (a preview changes nothing).
+            rule = Rule(CHANNEL, "", "", Thresholds(low=10, high=80, gate_seconds=0), "bench", now)
+            row = rule_row(rule)
+            await store.db.execute(
+                f"INSERT INTO rules ({RULE_COLUMNS}) VALUES ({', '.join('?' * len(row))})", row
+            )
+            book = RuleBook()
+            book.set_rule(
+                CHANNEL, thresholds=Thresholds(low=10, high=80, gate_seconds=0), user="b", at=0
+            )
 
-        async def apply(action: Action) -> object:
-            raise AssertionError(f"a preview changed something: {action}")
+            async def apply(action: Action) -> object:
+                raise AssertionError(f"a preview changed something: {action}")
 
-        commands = Commands(Context(reads, apply, clock=lambda: now))
-        results: dict[str, list[tuple[float, float]]] = {"idle": [], "bot": [], "on the loop": []}
-        for _ in range(rounds):
-            async with Probe() as probe:
-                await asyncio.sleep(2.0)
-            results["idle"].append((probe.worst, 2.0))
+            commands = Commands(Context(reads, apply, clock=lambda: now))
+            results: dict[str, list[tuple[float, float]]] = {
+                "idle": [],
+                "bot": [],
+                "on the loop": [],
+            }
+            for _ in range(rounds):
+                async with Probe() as probe:
+                    await asyncio.sleep(2.0)
+                results["idle"].append((probe.worst, 2.0))
 
-            started = time.perf_counter()
-            async with Probe() as probe:
-                reply = await commands.handle(Request("thresholds", "preview low=5", CHANNEL, "U1"))
-            assert not reply.error, reply.text
-            results["bot"].append((probe.worst, time.perf_counter() - started))
+                started = time.perf_counter()
+                async with Probe() as probe:
+                    reply = await commands.handle(
+                        Request("thresholds", "preview low=5", CHANNEL, "U1")
+                    )
+                assert not reply.error, reply.text
+                results["bot"].append((probe.worst, time.perf_counter() - started))
 
-            started = time.perf_counter()
-            async with Probe() as probe:
-                await on_the_loop(SqliteReads(store.db), book, now)
-            results["on the loop"].append((probe.worst, time.perf_counter() - started))
-        await store.close()
+                started = time.perf_counter()
+                async with Probe() as probe:
+                    await on_the_loop(SqliteReads(store.db), book, now)
+                results["on the loop"].append((probe.worst, time.perf_counter() - started))
+        finally:
+            await store.close()
     print(f"\n/thresholds preview over {sales:,} stored sales, median of {rounds} round(s)")
     print("| run | worst event-loop lag ms | preview took s |")
     print("| --- | --- | --- |")
