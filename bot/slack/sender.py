@@ -142,6 +142,14 @@ class Sender:
             (d.created_at for lane in self._lanes.values() for d in lane.waiting()), default=None
         )
 
+    def next_try(self, channel: str) -> float | None:
+        """The earliest time (on the sender's clock) the channel's next Slack call may be
+        made: after a refusal, minutes away. None if nothing waits for that channel."""
+        lane = self._lanes.get(channel)
+        if lane is None or not lane.waiting():
+            return None
+        return max(lane.next_at, self._auth_probe_at if self._auth_refused else 0.0)
+
     def problems(self) -> dict[str, str]:
         """What Slack refuses now: channel -> reason, and "*" for the token."""
         found = {lane.channel: lane.blocked for lane in self._lanes.values() if lane.blocked}

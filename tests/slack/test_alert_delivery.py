@@ -6,11 +6,13 @@ import itertools
 import json
 import logging
 import sqlite3
+import time
 
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 from websockets.asyncio.server import serve
 
+from bot.core.delivery import BLOCKED_PROBE
 from bot.runtime import Bot
 from bot.slack.transport import SlackTransport
 from tests.fakes.slack import FakeSlack, Fault
@@ -39,7 +41,7 @@ async def feed():
 async def bot(make_settings, slack, feed):
     bots = []
 
-    async def start(**settings) -> Bot:
+    async def start(clock=time.time, **settings) -> Bot:
         values = {
             "feed_urls": [feed.url],
             "slack_bot_token": slack.token,
@@ -52,7 +54,7 @@ async def bot(make_settings, slack, feed):
             "slack_timeout_seconds": 0.5,
         }
         values.update(settings)
-        started = Bot(make_settings(**values))
+        started = Bot(make_settings(**values), clock=clock)
         bots.append(started)
         await started.start()
         await feed.wait_for_connections(1)
@@ -162,7 +164,12 @@ async def test_a_channel_slack_refuses_is_reported_once_and_its_alerts_wait(
     # not_in_channel, and only someone inviting the bot can help.
     slack.not_member.add(STORES)
     slack.scopes -= {"chat:write.public", "channels:join"}
-    started = await bot()
+    later = [0.0]
+
+    def clock() -> float:
+        return time.time() + later[0]
+
+    started = await bot(clock=clock)
     ws = feed.connections[0]
     for model in ["ADERI", "MIRIRA", "CAELAN"]:
         await ws.send(sale("ALDO Maine Mall", model, 0))
@@ -170,13 +177,21 @@ async def test_a_channel_slack_refuses_is_reported_once_and_its_alerts_wait(
     await ws.send(sale("ALDO Maine Mall", "BUTAUD", 0))
     await started.writer.wait_for(lambda stats: stats.events == 4)
 
-    refused = [c for c in slack.calls if c.outcome == "not_in_channel"]
-    assert len(refused) == 1  # no retry storm: the next try is minutes away
+    def refused() -> int:
+        return len([c for c in slack.calls if c.outcome == "not_in_channel"])
+
+    assert refused() == 1
     assert started.sender.pending() == 4  # nothing lost
     assert started.sender.problems() == {STORES: "not_in_channel"}
     reports = [r for r in caplog.records if "refuses this channel" in r.getMessage()]
     assert len(reports) == 1
     assert reports[0].hint.startswith("invite the bot")
+    # No retry storm: the next try is minutes away; once they have passed, it is made.
+    assert started.sender.next_try(STORES) - clock() > BLOCKED_PROBE - 10
+    later[0] = BLOCKED_PROBE
+    await ws.send(sale("ALDO Maine Mall", "ABSOLUT", 0))  # the next alert wakes the sender
+    await eventually(lambda: refused() == 2, what="the next try")
+    assert started.sender.pending() == 5
 
 
 async def test_a_bad_token_is_reported_once_and_nothing_is_sent(bot, slack, feed, caplog):

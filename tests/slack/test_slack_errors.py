@@ -3,9 +3,11 @@ answering it for real: retry soon, wait (rate limit), refuse the channel, refuse
 drop the row; and the table holds every documented code."""
 
 import asyncio
+import time
 
 import pytest
 
+from bot.core.delivery import BLOCKED_PROBE
 from bot.slack.errors import TABLE, VERDICTS, Verdict
 from tests.fakes.slack import FakeSlack, Fault
 from tests.helpers import eventually
@@ -187,7 +189,12 @@ async def test_a_channel_slack_refuses_keeps_its_rows_and_holds_no_other(slack, 
     else:  # a private channel nobody invited the bot to
         slack.private.add(M)
         slack.not_member.add(M)
-    async with sending(outbox, slack) as sender:
+    later = [0.0]
+
+    def clock() -> float:
+        return time.time() + later[0]
+
+    async with sending(outbox, slack, clock=clock) as sender:
         sender.enqueue(
             outbox.commit((M, "post", 1, "Merch 1"), (M, "post", 2, "Merch 2"), (C, "post", 3, "S"))
         )
@@ -195,7 +202,15 @@ async def test_a_channel_slack_refuses_keeps_its_rows_and_holds_no_other(slack, 
 
         assert sender.problems() == {M: refusal}
         assert sender.pending() == 2  # waiting, not lost
-    assert outcomes(slack, "chat.postMessage").count(refusal) == 1  # no retry storm
+        assert outcomes(slack, "chat.postMessage").count(refusal) == 1
+        # No retry storm: the next try is minutes away, and it does come.
+        assert sender.next_try(M) - clock() > BLOCKED_PROBE - 10
+        later[0] = BLOCKED_PROBE
+        sender.enqueue(outbox.commit((M, "post", 4, "Merch 4")))  # wakes the channel's sender
+        await eventually(
+            lambda: outcomes(slack, "chat.postMessage").count(refusal) == 2, what="the next try"
+        )
+        assert sender.pending() == 3
     # The refused rows are not given up: only their attempt is on record.
     assert {n: state for n, (state, _, _) in outbox.states().items()} == {1: "trying", 3: "sent"}
 
