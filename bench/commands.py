@@ -16,8 +16,9 @@ own server in the same event loop, answering a trivial command.
 Twice: on an idle bot, then while a feed server (bench/feed_server.py, in its own process) sends
 realistic frames flat out to the bot. Beside each command, the event loop's worst lag while it
 was being answered (a task asking to wake every millisecond notes how late it woke): the
-preview replays up to a million sales on the event loop, and the lag says what that costs
-everything else (alerts, the feed, other commands).
+preview replays up to a million sales in a worker thread (bot/commands/preview.py), reading them
+from the database in slices, and the lag says what that still costs everything else (alerts,
+the feed, other commands). One whole run; quote the median of several.
 """
 
 from __future__ import annotations
