@@ -92,3 +92,16 @@ def verdict(code: str) -> Verdict | None:
 # may be a passing fault, and retrying forever holds every later alert of the channel behind
 # one the channel may never accept. The row's error is logged with the code, to be classed.
 UNKNOWN_TRIES = 4  # backing off 2, 4 and 8 s between them
+
+
+# What an operator can do about a channel Slack refuses: said once, with the refusal.
+CHANNEL_HINTS = {
+    "not_in_channel": "invite the bot to the channel (/invite @the bot), or give the app the "
+    "channels:join scope",
+    "channel_not_found": "check the channel ID (ALERT_CHANNEL, OPS_CHANNEL or /thresholds); "
+    "a private channel needs the bot invited",
+    "is_archived": "unarchive the channel or move its rules",
+    "channel_is_archived": "unarchive the channel or move its rules",
+    "missing_scope": "give the app channels:history and groups:history, so it can look for a "
+    "post whose answer was lost instead of posting it twice",
+}

@@ -35,7 +35,7 @@ from bot.core.delivery import (
 )
 from bot.core.throttle import LogThrottle
 from bot.slack.calls import SlackCalls
-from bot.slack.errors import UNKNOWN_TRIES
+from bot.slack.errors import CHANNEL_HINTS, UNKNOWN_TRIES
 from bot.slack.payload import render_payload
 from bot.slack.transport import (
     AuthRefused,
@@ -353,7 +353,7 @@ class Sender:
                         "error": str(error),
                         "waiting": len(lane.queue),
                         "next_try_in_s": BLOCKED_PROBE,
-                        "hint": _CHANNEL_HINTS.get(str(error), ""),
+                        "hint": CHANNEL_HINTS.get(str(error), ""),
                     },
                 )
         except AuthRefused as error:
@@ -390,15 +390,3 @@ class Sender:
     async def _notify_idle(self) -> None:
         async with self._idle:
             self._idle.notify_all()
-
-
-_CHANNEL_HINTS = {
-    "not_in_channel": "invite the bot to the channel (/invite @the bot), or give the app the "
-    "channels:join scope",
-    "channel_not_found": "check the channel ID (ALERT_CHANNEL, OPS_CHANNEL or /thresholds); "
-    "a private channel needs the bot invited",
-    "is_archived": "unarchive the channel or move its rules",
-    "channel_is_archived": "unarchive the channel or move its rules",
-    "missing_scope": "give the app channels:history and groups:history, so it can look for a "
-    "post whose answer was lost instead of posting it twice",
-}
