@@ -17,7 +17,7 @@ from bot.commands.request import Context
 from bot.commands.rows import rule_line
 from bot.commands.rule_request import asked_rule
 from bot.commands.thresholds import quiet_request, saved
-from bot.core.alerting.actions import SetQuietHours
+from bot.core.alerting.actions import Action, SetQuietHours, SetRule
 from bot.core.errors import Refusal
 from bot.core.rules import ANY, Channel, Rule
 from bot.mrkdwn import escape
@@ -58,21 +58,38 @@ async def submit(ctx: Context, channel_id: str, user: str, fields: dict[str, str
     asked, errors = await asked_rule(ctx, channel_id, user, _named(fields))
     quiet = None
     if "quiet" in fields:
-        try:
-            quiet = SetQuietHours(channel_id, quiet_request(fields["quiet"].split()), user)
+        try:  # an emptied field means no quiet hours (it opens holding them)
+            tokens = fields["quiet"].split() or ["off"]
+            quiet = SetQuietHours(channel_id, quiet_request(tokens), user)
         except Usage as error:
             errors["quiet"] = str(error)
     if errors or asked is None:
         return {field: sentence(message) for field, message in errors.items()}
     channel = await ctx.reads.channel_config(channel_id)
+    changes: list[Action] = [] if _as_it_stands(channel, asked) else [asked]
+    if quiet is not None and quiet.quiet != channel.quiet:
+        changes.append(quiet)
+    if not changes:
+        return Reply(text="Nothing changed: the form held the rules as they stand.")
     try:
-        reply = await saved(ctx, asked)
-        if quiet is not None and quiet.quiet != channel.quiet:
-            also = await saved(ctx, quiet)
-            reply = Reply(text=f"{reply.text}\n{also.text}", announce=reply.announce)
+        replies = [await saved(ctx, change) for change in changes]
     except Refusal as refused:  # changed meanwhile in a way that makes this impossible
         return {"low": sentence(str(refused))}
-    return reply
+    return Reply(
+        text="\n".join(r.text for r in replies),
+        announce="\n".join(r.announce for r in replies if r.announce),
+    )
+
+
+def _as_it_stands(channel: Channel, asked: SetRule) -> bool:
+    """Whether the channel already has exactly the rule the form asks for."""
+    rule = channel.rules.get((asked.store, asked.model))
+    return rule is not None and (rule.thresholds, rule.owner, rule.second_owner, rule.escalate) == (
+        asked.thresholds,
+        asked.owner,
+        asked.second_owner,
+        asked.escalate,
+    )
 
 
 async def preview(ctx: Context, channel_id: str, user: str, fields: dict[str, str]) -> list[str]:

@@ -102,6 +102,8 @@ def fields_of(view: dict) -> dict[str, str]:
             value = state.get("value")
         if isinstance(value, str) and value.strip():
             fields[field] = value
+        elif field == "quiet" and field in values:
+            fields[field] = ""  # emptied: it opens holding the quiet hours, if any
     return fields
 
 

@@ -10,6 +10,9 @@ pages describe them (docs.slack.dev views.open, views.update, views.publish; Blo
 - views.update names a view by `view_id` (else `not_found`), optionally with the `hash` it last
   had (else `hash_conflict`); it keeps what people typed in inputs whose block and action ids
   stay the same, as Slack does. Each open or update gives the view a new hash.
+- A view's state holds every input from the start, as the view_submission Slack sends does: a
+  text input's `value` is its initial_value until someone types (None when empty), a select's
+  `selected_option` its initial_option (None if none).
 These methods need no scope. Their rate limits (Tier 4) are in rate_limits.py.
 """
 
@@ -72,7 +75,7 @@ class Views:
             return refused
         self.triggers[trigger] = None
         self._view_count += 1
-        shown = {**view, "id": f"V{self._view_count:04d}", "state": {"values": {}}}
+        shown = {**view, "id": f"V{self._view_count:04d}", "state": {"values": _initial(view)}}
         shown["hash"] = f"{time.time():.6f}.{self._view_count}"
         self.open_views[shown["id"]] = shown
         return {"ok": True, "view": shown}
@@ -96,7 +99,7 @@ class Views:
             in current["state"]["values"][block["block_id"]]
         }
         self._view_count += 1
-        updated = {**view, "id": current["id"], "state": {"values": kept}}
+        updated = {**view, "id": current["id"], "state": {"values": {**_initial(view), **kept}}}
         updated["hash"] = f"{time.time():.6f}.{self._view_count}"
         updated["updates"] = current.get("updates", 0) + 1
         self.open_views[current["id"]] = updated
@@ -109,6 +112,24 @@ class Views:
             return refused
         self.views[args.get("user_id", "")].append(view)
         return {"ok": True, "view": {"id": f"VH{len(self.views)}", **view}}
+
+
+def _initial(view: dict) -> dict:
+    """The state of a view's inputs before anyone types: what each input starts with."""
+    values: dict = {}
+    for block in view.get("blocks", []):
+        element = block.get("element", {})
+        if block.get("type") != "input" or "action_id" not in element:
+            continue
+        kind = element.get("type")
+        if kind == "plain_text_input":
+            state = {"type": kind, "value": element.get("initial_value")}
+        elif kind.endswith("_select"):
+            state = {"type": kind, "selected_option": element.get("initial_option")}
+        else:
+            continue
+        values.setdefault(block["block_id"], {})[element["action_id"]] = state
+    return values
 
 
 def _view_refusal(view: object, kind: str = "modal") -> dict | None:

@@ -267,3 +267,54 @@ async def test_a_preview_naming_a_channel_the_person_is_not_in_draws_nothing(run
     await bot.slack_work.wait(within=5.0)
 
     assert not [c for c in slack.calls if c.method == "views.update"]  # the stores' rules
+
+
+async def test_quiet_hours_alone_are_saved_and_announced_and_an_emptied_field_clears_them(
+    running, slack
+):
+    bot, slack_side, _ = await running()
+    view = await open_form(slack, slack_side)
+    posted = len(slack.posts(STORES))
+    with sqlite3.connect(bot.settings.database_path) as db:
+        audited_rules = db.execute(
+            "SELECT count(*) FROM config_changes WHERE action = 'set_rule'"
+        ).fetchone()[0]
+    await slack_side.in_view(view, "quiet", "rule_quiet", typed("22:00-07:00 UTC"), user="U7")
+    assert await slack_side.submit(view, user="U7") == (200, "")
+    await slack.wait_for(lambda s: len(s.posts(STORES)) == posted + 1)
+
+    await slack_side.command("/thresholds", user="U7")  # again: the quiet hours are in it
+    await slack.wait_for(lambda s: len(s.modals("rules_form")) == 2)
+    view = slack.modals("rules_form")[1]
+    quiet = next(b for b in view["blocks"] if b.get("block_id") == "quiet")
+    assert quiet["element"]["initial_value"] == "22:00-07:00 UTC"
+    await slack_side.in_view(view, "quiet", "rule_quiet", typed(""), user="U7")
+    assert await slack_side.submit(view, user="U7") == (200, "")
+    await slack.wait_for(lambda s: len(s.posts(STORES)) == posted + 2)
+
+    said = [m.text for m in slack.posts(STORES)[posted:]]
+    assert said == [
+        ":gear: <@U7> changed this channel's alert rules: quiet hours 22:00-07:00 UTC.",
+        ":gear: <@U7> changed this channel's alert rules: no quiet hours.",
+    ]
+    with sqlite3.connect(bot.settings.database_path) as db:
+        audit = [a for (a,) in db.execute("SELECT action FROM config_changes ORDER BY id")]
+    # The rule in the form was as it stood: not saved again, only the quiet hours were.
+    assert audit[-2:] == ["quiet_hours", "quiet_hours"]
+    assert audit.count("set_rule") == audited_rules
+    _, shown, _ = await slack_side.command("/thresholds", "show")
+    assert "Quiet hours: none" in shown["text"]
+
+
+async def test_a_form_saved_as_it_opened_changes_and_announces_nothing(running, slack):
+    bot, slack_side, _ = await running()
+    view = await open_form(slack, slack_side)
+    posted = len(slack.posts(STORES))
+    before = db_state(bot)
+
+    assert await slack_side.submit(view, user="U7") == (200, "")
+    _, shown, _ = await slack_side.command("/thresholds", "show")
+
+    assert len(slack.posts(STORES)) == posted
+    assert db_state(bot) == before
+    assert "low &lt;= 10" in shown["text"]
