@@ -158,6 +158,35 @@ async def _a_leader_and_a_standby(cluster: Cluster) -> tuple[Bot, Bot]:
     return a, b
 
 
+async def stored_and_posted_once(cluster: Cluster, committed_before: list[str]) -> None:
+    """After a kill and a takeover (or restart): every frame the last connection read is
+    stored, what was committed before stays, no sale is stored twice, every stored stock-out
+    became an alert, and every alert reached Slack exactly once."""
+    written_last = {f["model"] for f in cluster.feed.written[-1]}
+    await eventually(
+        lambda: not cluster.feed.pending, within=30, what="the feed to have sent everything"
+    )
+
+    async def all_read_stored() -> bool:
+        return written_last | {f["model"] for f in cluster.feed.written[-1]} <= set(
+            await cluster.stored()
+        )
+
+    await eventually(all_read_stored, within=30, what="every frame read to be stored")
+    stored = await cluster.stored()
+    assert len(stored) == len(set(stored)), "a sale stored twice"
+    assert stored[: len(committed_before)] == committed_before  # what was committed stays
+    alerts = await cluster.alerts()
+    stocked_out = {f["model"] for run in cluster.feed.written for f in run if f["inventory"] == 0}
+    assert set(alerts.values()) == {m for m in stored if m in stocked_out}
+
+    async def every_alert_posted() -> bool:
+        return set(cluster.posted()) >= set(await cluster.alerts())
+
+    await eventually(every_alert_posted, within=30, what="every alert in Slack")
+    assert all(len(tokens) == 1 for tokens in cluster.posted().values()), "an alert posted twice"
+
+
 async def test_kill_9_of_the_leader_the_standby_takes_over_and_nothing_is_lost_or_sent_twice(
     cluster,
 ):
@@ -172,36 +201,30 @@ async def test_kill_9_of_the_leader_the_standby_takes_over_and_nothing_is_lost_o
     await cluster.feed.put(*sales(400, 400, outs_every=50))
 
     await cluster.wait_role(b, "leading")
-    written_to_b = {f["model"] for f in cluster.feed.written[-1]}
-    await eventually(
-        lambda: not cluster.feed.pending, within=30, what="the feed to have sent everything"
-    )
-
-    async def all_of_b_stored() -> bool:
-        return written_to_b | {f["model"] for f in cluster.feed.written[-1]} <= set(
-            await cluster.stored()
-        )
-
-    await eventually(all_of_b_stored, within=30, what="every frame B read to be stored")
-
-    stored = await cluster.stored()
-    assert len(stored) == len(set(stored)), "a sale stored twice"
-    assert stored[: len(committed_by_a)] == committed_by_a  # what A committed stays
-    alerts = await cluster.alerts()
-    stocked_out = {f["model"] for run in cluster.feed.written for f in run if f["inventory"] == 0}
-    stored_outs = {m for m in stored if m in stocked_out}
-    assert set(alerts.values()) == stored_outs  # every stored stock-out became an alert
-
-    async def every_alert_posted() -> bool:
-        return set(cluster.posted()) >= set(await cluster.alerts())
-
-    await eventually(every_alert_posted, within=30, what="every alert in Slack")
-    posted = cluster.posted()
-    assert all(len(tokens) == 1 for tokens in posted.values()), "an alert posted twice"
-    assert {t for tokens in posted.values() for t in tokens} == {"xoxb-A", "xoxb-B"}
+    await stored_and_posted_once(cluster, committed_by_a)
+    assert {t for tokens in cluster.posted().values() for t in tokens} == {"xoxb-A", "xoxb-B"}
     assert cluster.feed.connected_at[-1] - killed < 5  # B reads the feed within 5 s
     assert len(cluster.feed.connected_at) == 2  # A's connection, then B's
     assert b.process.process.poll() is None
+
+
+async def test_kill_9_of_a_lone_bot_on_postgres_then_a_restart_loses_and_doubles_nothing(cluster):
+    # One bot, no standby: killed mid-stream with posts still to make, started again.
+    first = cluster.start("A")
+    await cluster.wait_role(first, "leading")
+    await cluster.feed.put(*sales(0, 400, outs_every=50))
+    await eventually(
+        lambda: len(cluster.posted()) >= 3, within=30, what="the first stock-outs in Slack"
+    )
+    committed = await cluster.stored()
+    first.process.kill()
+    assert len(await cluster.alerts()) > len(cluster.posted())  # posts left to make
+    await cluster.feed.put(*sales(400, 400, outs_every=50))
+
+    again = cluster.start("A")
+    await cluster.wait_role(again, "leading")
+    await stored_and_posted_once(cluster, committed)
+    assert len(cluster.feed.connected_at) == 2
 
 
 async def test_a_frozen_leader_is_replaced_and_once_thawed_neither_stores_nor_posts(cluster):
@@ -233,8 +256,7 @@ async def test_a_frozen_leader_is_replaced_and_once_thawed_neither_stores_nor_po
     assert a.process.process.wait(30) == 1  # it learns it lost the lead, and stops
     assert "no longer leading" in a.process.output()
     after = await cluster.stored()
-    assert after[: len(before_thaw)] == before_thaw
-    assert len(after) == len(set(after)), "a sale stored twice"
+    assert after == before_thaw  # the thawed leader committed nothing (and B had all it read)
     late = [c for c in cluster.slack.calls if c.token == "xoxb-A" and c.at >= thawed]
     assert late == [], "the old leader called Slack after it was replaced"
 
