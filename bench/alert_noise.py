@@ -546,6 +546,16 @@ def main() -> None:
         result = asyncio.run(deliver(rows, args.speed, Path(folder)))
     ok = budget_report(result, args.budget_minutes)
     print(f"  no call beyond the budget and every final state delivered: {'yes' if ok else 'NO'}")
+    met = ok and (
+        random_posts <= 30
+        and noisy[CHANNEL]["untold"] == calm[CHANNEL]["untold"] == 0
+        and max(w[CHANNEL]["worst_out_in_new_message_s"] for w in (noisy, calm))
+        <= (DIGEST_MINUTES + 1) * 60
+        and calm[CHANNEL]["worst_out_s"] <= 2
+        and calm[CHANNEL]["worst_low_s"] <= 2
+    )
+    if not met:
+        raise SystemExit("a target was missed (above)")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from bot.slack.payload import render_payload
 from bot.slack.render import render
 from bot.store.sqlite.reads import SqliteReads
 from tests.commands.conftest import C, Shop
+from tests.fakes.views import _view_refusal
 from tests.helpers import move
 
 HOSTILE = [
@@ -191,3 +192,18 @@ def test_an_owner_is_a_checked_id_or_nothing(owner):
     except RuleError:
         return
     assert re.fullmatch(r"[UWS][A-Z0-9]{2,20}", owner)
+
+
+async def test_the_app_home_fits_in_slack_whatever_the_names():
+    # Names at their longest (200 characters) that escaping makes five times longer: every
+    # section of the Home still within Slack's 3,000 characters, and the view within 100
+    # blocks, as the strict local Slack checks a views.publish.
+    stores = [("&" * 196) + f" {n:03d}" for n in range(8)]
+    models = [("<&>" * 64) + f" {n:04d}" for n in range(30)]
+    async with Shop(frozenset()) as shop:
+        await shop.sell(*[(stores[n % 8], models[n], n % 4) for n in range(30)])
+        await shop.apply(SetPlans(((models[0], (move(6, stores[1], stores[0], 40),), 0),)))
+        home = await Home(SqliteReads(shop.db), lambda: shop.now).view()
+
+    assert _view_refusal(home, kind="home") is None
+    assert_no_foreign_marks({"blocks": home["blocks"]})
