@@ -78,9 +78,11 @@ class SlackCalls:
         transport makes comes through here, whatever its channel. Nothing is called while the
         process is not sure it leads (a leader that just woke from a freeze, whose lead is
         being confirmed, or was lost: then the leader stops the sender)."""
-        if self._leading is not None:
-            await self._leading()
         while True:
+            # The lead is checked again after every wait for the budget, which may outlast the
+            # lead's lease: from the check to the spend nothing else runs.
+            if self._leading is not None:
+                await self._leading()
             now = self._clock()
             wait = self.budgets.wait(method, now)
             if wait <= 0:

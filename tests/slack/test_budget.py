@@ -4,8 +4,10 @@ into each message's latest state."""
 
 import asyncio
 import itertools
+import time
 
 from bot.core.delivery import Budgets, Limit
+from bot.slack.calls import SlackCalls
 from tests.fakes.rate_limits import Tier
 from tests.fakes.slack import FakeSlack
 from tests.slack.outbox import Outbox, sending
@@ -66,3 +68,23 @@ async def test_every_channel_shares_the_budget_and_slack_never_says_429(tmp_path
     assert sorted(m.text for m in slack.posts()) == sorted(f"{n}: v3" for n, _ in incidents)
     edits = sorted(c.at for c in slack.calls if c.method == "chat.update")
     assert max(sum(1 for t in edits if start <= t < start + 2.0) for start in edits) <= 5
+
+
+async def test_a_call_that_waited_for_its_budget_checks_the_lead_again_before_it_goes():
+    # Two bots: a leader's Slack calls go only while its lead is confirmed. A wait for the
+    # budget can outlast the lead's lease (1.5 s), so the lead is checked after that wait, last.
+    checked: list[float] = []
+
+    async def leading() -> None:
+        checked.append(time.monotonic())
+
+    calls = SlackCalls(
+        None, None, Budgets({"chat.update": Limit(1, per=0.3)}), time.monotonic, leading
+    )
+    await calls.pace("chat.update")
+    checked.clear()
+    started = time.monotonic()
+    await calls.pace("chat.update")  # the budget is spent: this one waits 0.3 s
+
+    assert calls.made["chat.update"] == 2
+    assert checked[-1] - started >= 0.25  # the last check came after the wait
