@@ -1,7 +1,7 @@
-"""Both stores for the same tests: the `database` fixture (tests/conftest.py) runs a test once on SQLite (a file)
-and once on PostgreSQL (a fresh migrated database of the test server; skipped, with the reason,
-where PostgreSQL cannot run). A test gets a `Database`: it opens new backends on the same data,
-and looks inside it behind the writer's back with plain SQL."""
+"""Both stores for the same tests: the `database` fixture (tests/conftest.py) runs a test once
+on SQLite (a file) and once on PostgreSQL (a fresh migrated database of the test server;
+skipped, with the reason, where PostgreSQL cannot run). A test gets a `Database`: it opens
+new backends on the same data, and looks inside it behind the writer's back with plain SQL."""
 
 from __future__ import annotations
 
