@@ -206,12 +206,18 @@ async def test_change_rules_for_a_channel_the_person_is_not_in_opens_no_form(run
     assert not slack.modals("rules_form")  # nothing of the stores' channel shown to U2
 
 
+async def merch_form_of_u2(slack, slack_side) -> dict:
+    """U2 opens the rules form of the merchandising channel, theirs."""
+    await slack_side.command("/thresholds", channel=MERCH, user="U2")
+    await slack.wait_for(lambda s: s.modals("rules_form"))
+    (view,) = slack.modals("rules_form")
+    return view
+
+
 async def test_a_submission_naming_a_channel_the_person_is_not_in_changes_nothing(running, slack):
     slack.members = {STORES: {"U7"}, MERCH: {"U2"}}
     bot, slack_side, _ = await running()
-    _, _, _ = await slack_side.command("/thresholds", channel=MERCH, user="U2")
-    await slack.wait_for(lambda s: s.modals("rules_form"))
-    (view,) = slack.modals("rules_form")
+    view = await merch_form_of_u2(slack, slack_side)
     await slack_side.in_view(view, "low", "rule_low", typed("1"), user="U2")
     before = db_state(bot)
 
@@ -227,20 +233,24 @@ async def test_a_submission_naming_a_channel_the_person_is_not_in_changes_nothin
     assert db_state(bot) == before
 
 
-async def test_a_preview_naming_no_channel_id_draws_nothing(running, slack):
-    bot, slack_side, _ = await running()
-    view = await open_form(slack, slack_side)
+async def type_in_forged(slack_side, view: dict, channel: str, *, user: str) -> None:
+    """`user` types a Low of 3 in `view`, its private_metadata forged to name `channel`."""
     typing = {"action_id": "rule_low", "block_id": "low", "type": "plain_text_input", "value": "3"}
-
     await slack_side.interact(
         {
             "type": "block_actions",
             "container": {"type": "view", "view_id": view["id"]},
-            "view": forged(slack.open_views[view["id"]], "C1> <!channel"),
+            "view": forged(view, channel),
             "actions": [typing],
         },
-        user="U7",
+        user=user,
     )
+
+
+async def test_a_preview_naming_no_channel_id_draws_nothing(running, slack):
+    bot, slack_side, _ = await running()
+    view = await open_form(slack, slack_side)
+    await type_in_forged(slack_side, slack.open_views[view["id"]], "C1> <!channel", user="U7")
     await bot.slack_work.wait(within=5.0)
 
     assert not [c for c in slack.calls if c.method == "views.update"]
@@ -250,20 +260,8 @@ async def test_a_preview_naming_no_channel_id_draws_nothing(running, slack):
 async def test_a_preview_naming_a_channel_the_person_is_not_in_draws_nothing(running, slack):
     slack.members = {STORES: {"U7"}, MERCH: {"U2"}}
     bot, slack_side, _ = await running()
-    _, _, _ = await slack_side.command("/thresholds", channel=MERCH, user="U2")
-    await slack.wait_for(lambda s: s.modals("rules_form"))
-    (view,) = slack.modals("rules_form")
-    typing = {"action_id": "rule_low", "block_id": "low", "type": "plain_text_input", "value": "3"}
-
-    await slack_side.interact(
-        {
-            "type": "block_actions",
-            "container": {"type": "view", "view_id": view["id"]},
-            "view": forged(slack.open_views[view["id"]], STORES),
-            "actions": [typing],
-        },
-        user="U2",
-    )
+    view = await merch_form_of_u2(slack, slack_side)
+    await type_in_forged(slack_side, slack.open_views[view["id"]], STORES, user="U2")
     await bot.slack_work.wait(within=5.0)
 
     assert not [c for c in slack.calls if c.method == "views.update"]  # the stores' rules

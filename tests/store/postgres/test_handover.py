@@ -51,6 +51,22 @@ async def answer(url: str, number: int, *, result: object = None, error: Excepti
         await conn.close()
 
 
+async def applied_in_two_looks(url: str, *, term: int) -> list[int]:
+    """The requests an Inbox of `term` submits before it has looked at the table twice."""
+    applied: list[int] = []
+
+    async def submit(action, at, number) -> None:
+        applied.append(number)
+
+    inbox = Inbox(url, submit, name=f"leader of term {term}", term=term)
+    running = asyncio.create_task(inbox.run())
+    try:
+        await eventually(lambda: inbox.looks >= 2, what="the inbox to look twice")
+    finally:
+        running.cancel()
+    return applied
+
+
 async def test_asked_changes_reach_the_leader_in_order_and_their_answers_come_back(
     asker, migrated_postgres_url
 ):
@@ -175,18 +191,7 @@ async def test_a_request_its_asker_gave_up_on_is_never_applied(
     with pytest.raises(NoLeader) as refused:
         await asyncio.wait_for(asker.ask(Acknowledge(7, "U1"), time.time() + 30), 10)
 
-    applied = []
-
-    async def submit(action, at, number) -> None:
-        applied.append(number)
-
-    inbox = Inbox(migrated_postgres_url, submit, name="leader", term=0)
-    running = asyncio.create_task(inbox.run())
-    try:
-        await eventually(lambda: inbox.looks >= 2, what="the inbox to look twice")
-    finally:
-        running.cancel()
-    assert applied == []
+    assert await applied_in_two_looks(migrated_postgres_url, term=0) == []
     assert await waiting(migrated_postgres_url) == 0
     assert "so that change was not made" in str(refused.value)  # a Refusal: nothing changed
 
@@ -254,21 +259,12 @@ async def test_an_inbox_of_a_term_gone_by_takes_nothing(asker, migrated_postgres
         await conn.execute("UPDATE leadership SET term = 2")
     finally:
         await conn.close()
-    applied = []
-
-    async def submit(action, at, number) -> None:
-        applied.append(number)
-
     asking = asyncio.create_task(asker.ask(Acknowledge(7, "U1"), time.time()))
     await eventually(lambda: waiting(migrated_postgres_url), what="the request to be written")
-    inbox = Inbox(migrated_postgres_url, submit, name="thawed", term=1)
-    running = asyncio.create_task(inbox.run())
     try:
-        await eventually(lambda: inbox.looks >= 2, what="the inbox to look twice")
+        assert await applied_in_two_looks(migrated_postgres_url, term=1) == []  # a thawed one
     finally:
-        running.cancel()
         asking.cancel()
-    assert applied == []
 
 
 async def test_an_asker_whose_request_was_taken_but_never_answered_says_it_cannot_tell(
