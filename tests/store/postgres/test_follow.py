@@ -9,6 +9,7 @@ from bot.core.events import SaleEvent
 from bot.core.velocity import PaceBook
 from bot.store.postgres.connect import connect
 from bot.store.postgres.follow import Backlog, Follower
+from bot.store.postgres.partitions import add_event_partitions
 from tests.helpers import eventually
 
 
@@ -45,6 +46,9 @@ async def test_the_followed_paces_are_the_leaders(migrated_postgres_url):
     leader.record([SaleEvent(s, m, lv, at, "ws://feed/") for s, m, lv, at in sales[20:]])
 
     conn = await connect(migrated_postgres_url)
+    # The sales reach an hour back: in the first hour of a UTC day that is yesterday, a day the
+    # migration made no partition for (the writer stores sales as they come: today).
+    await add_event_partitions(conn, now - 3600)
     standby = PaceBook()
     follower = Follower(migrated_postgres_url, standby, after=0, name="standby")
     following = asyncio.create_task(follower.run())
