@@ -5,6 +5,7 @@ writer's processor and the reads."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import fields
 from datetime import time as clock_time
@@ -18,18 +19,20 @@ from bot.core.errors import RuleError
 from bot.core.quiet import QuietHours
 from bot.core.rules import Channel, Rule
 from bot.core.thresholds import Thresholds
+from bot.core.throttle import LogThrottle
 from bot.core.transfers.book import Status, Suggested, Transfer
 from bot.core.transfers.plan import Suggestion
 from bot.mrkdwn import OWNER_ID
 
 log = logging.getLogger(__name__)
-_told: set[str] = set()  # stored rows found wrong, said once each in the log (reads repeat)
+# Stored rows found wrong: each said once an hour in the log, however often it is read.
+_told = LogThrottle(3600.0)
 
 
 def _wrong(message: str, **where: object) -> None:
-    said = repr((message, sorted(where.items())))
-    if said not in _told:
-        _told.add(said)
+    now = time.time()
+    _told.summary(now)  # a new hour: each is said again
+    if _told.admit(repr((message, sorted(where.items()))), now):
         log.error(message, extra=where)
 
 
